@@ -1,0 +1,60 @@
+/** What went wrong, in terms a caller can act on. Mapped to gRPC status codes in one place. */
+export type ErrorKind =
+  | 'invalid-argument'
+  | 'unauthenticated'
+  | 'permission-denied'
+  | 'not-found'
+  | 'already-exists'
+  | 'failed-precondition'
+  | 'unavailable'
+  | 'deadline-exceeded';
+
+/** One wrong field of a request (becomes a google.rpc.BadRequest field violation). */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+/** Every expected failure of the domain and the use cases is a DomainError with a kind. */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly violations: readonly FieldViolation[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DomainError';
+  }
+
+  static invalid(violations: readonly FieldViolation[]): DomainError {
+    const summary = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
+    return new DomainError('invalid-argument', `invalid request: ${summary}`, violations);
+  }
+
+  static notFound(message: string): DomainError {
+    return new DomainError('not-found', message);
+  }
+
+  static permissionDenied(message: string): DomainError {
+    return new DomainError('permission-denied', message);
+  }
+
+  static unavailable(message: string, cause?: unknown): DomainError {
+    return new DomainError('unavailable', message, [], { cause });
+  }
+}
+
+/** Collects field violations so that a request reports every problem at once. */
+export class Violations {
+  private readonly list: FieldViolation[] = [];
+
+  add(field: string, description: string): void {
+    this.list.push({ field, description });
+  }
+
+  /** Throws one INVALID_ARGUMENT error naming every violation, if there is any. */
+  throwIfAny(): void {
+    if (this.list.length > 0) throw DomainError.invalid(this.list);
+  }
+}

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { Violations } from './errors';
+import { checkId } from './ids';
+import {
+  DEFAULT_MESSAGE_TYPE,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MESSAGE_TYPE_PATTERN,
+  MessageLimits,
+} from './limits';
+
+export type DeletionMode = 'soft' | 'hard';
+
+/** A deletion as recorded on the message: it has its own place in the conversation's sequence. */
+export interface DeletionRecord {
+  readonly sequence: number;
+  readonly deletedAt: Date;
+  readonly mode: DeletionMode;
+  readonly actorUserId: string;
+}
+
+/** What a client asked to send, before validation. */
+export interface SendMessageInput {
+  conversationId: string;
+  senderUserId: string;
+  idempotencyKey: string;
+  messageType: string;
+  content: string;
+  metadataJson: string;
+}
+
+/** A validated send that has no id or sequence yet. */
+export interface MessageDraft {
+  readonly conversationId: string;
+  readonly senderUserId: string;
+  /** null when the client sent no idempotency key: every such call creates a new message. */
+  readonly idempotencyKey: string | null;
+  readonly messageType: string;
+  readonly content: string;
+  readonly metadataJson: string;
+  /** sha256 of (message_type, content, metadata_json): tells a true retry from a reused key. */
+  readonly payloadHash: string;
+}
+
+export interface MessageProps extends Omit<MessageDraft, 'content' | 'metadataJson'> {
+  readonly id: string;
+  readonly sequence: number;
+  readonly sentAt: Date;
+  /** null after a hard delete erased it. */
+  readonly content: string | null;
+  readonly metadataJson: string | null;
+  readonly deletion: DeletionRecord | null;
+}
+
+const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/** Validates a send request, reporting every wrong field at once. */
+export function validateSend(input: SendMessageInput, limits: MessageLimits): MessageDraft {
+  const v = new Violations();
+  checkId(v, 'conversation_id', input.conversationId);
+  checkId(v, 'sender_user_id', input.senderUserId);
+  if (input.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    v.add('idempotency_key', `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  } else if (/[^\x21-\x7e]/.test(input.idempotencyKey)) {
+    v.add('idempotency_key', 'must be printable ASCII without spaces');
+  }
+  const messageType = input.messageType === '' ? DEFAULT_MESSAGE_TYPE : input.messageType;
+  if (!MESSAGE_TYPE_PATTERN.test(messageType)) {
+    v.add('message_type', 'must match ^[a-z][a-z0-9_.-]{0,31}$ (e.g. text, image)');
+  }
+  if (input.content.trim() === '') v.add('content', 'must not be empty');
+  else if (utf8Bytes(input.content) > limits.maxContentBytes) {
+    v.add('content', `must be at most ${limits.maxContentBytes} bytes of UTF-8`);
+  }
+  if (input.metadataJson !== '') checkMetadata(v, input.metadataJson, limits);
+  v.throwIfAny();
+  return {
+    conversationId: input.conversationId,
+    senderUserId: input.senderUserId,
+    idempotencyKey: input.idempotencyKey === '' ? null : input.idempotencyKey,
+    messageType,
+    content: input.content,
+    metadataJson: input.metadataJson,
+    payloadHash: payloadHash(messageType, input.content, input.metadataJson),
+  };
+}
+
+function checkMetadata(v: Violations, json: string, limits: MessageLimits): void {
+  if (utf8Bytes(json) > limits.maxMetadataBytes) {
+    v.add('metadata_json', `must be at most ${limits.maxMetadataBytes} bytes of UTF-8`);
+    return;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    v.add('metadata_json', 'must be valid JSON');
+    return;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    v.add('metadata_json', 'must be a JSON object');
+  }
+}
+
+function payloadHash(messageType: string, content: string, metadataJson: string): string {
+  // Length-prefixed fields, so that ("ab","c") and ("a","bc") differ.
+  const h = createHash('sha256');
+  for (const part of [messageType, content, metadataJson]) h.update(`${part.length}:${part};`);
+  return h.digest('hex');
+}
+
+/** A stored message. Deleted messages stay as tombstones so that sync can tell clients. */
+export class Message {
+  private constructor(readonly props: MessageProps) {}
+
+  /** A new message from a validated draft and the number the Conversation API handed out. */
+  static create(draft: MessageDraft, id: string, sequence: number, sentAt: Date): Message {
+    return new Message({ ...draft, id, sequence, sentAt, deletion: null });
+  }
+
+  /** A message the database already holds (not re-validated). */
+  static fromRow(props: MessageProps): Message {
+    return new Message(props);
+  }
+
+  get id(): string {
+    return this.props.id;
+  }
+
+  get isDeleted(): boolean {
+    return this.props.deletion !== null;
+  }
+
+  /** True when `draft` repeats this message's payload (a retry, not a reused key). */
+  hasSamePayload(draft: MessageDraft): boolean {
+    return this.props.payloadHash === draft.payloadHash;
+  }
+
+  /**
+   * What a delete request changes: nothing when already deleted (or soft over soft/hard);
+   * a hard delete of a soft-deleted message erases the kept content and is a new event.
+   */
+  needsDeletion(mode: DeletionMode): boolean {
+    const current = this.props.deletion;
+    if (current === null) return true;
+    return current.mode === 'soft' && mode === 'hard';
+  }
+
+  /** The message after a deletion at `sequence`; hard deletion erases content and metadata. */
+  deleted(deletion: DeletionRecord): Message {
+    const hard = deletion.mode === 'hard';
+    return new Message({
+      ...this.props,
+      content: hard ? null : this.props.content,
+      metadataJson: hard ? null : this.props.metadataJson,
+      deletion,
+    });
+  }
+
+  /** What clients may see: a tombstone (no content, no metadata) once deleted. */
+  view(): MessageView {
+    const p = this.props;
+    const deleted = p.deletion !== null;
+    return {
+      id: p.id,
+      conversationId: p.conversationId,
+      senderUserId: p.senderUserId,
+      sequence: p.sequence,
+      messageType: p.messageType,
+      content: deleted ? '' : (p.content ?? ''),
+      metadataJson: deleted ? '' : (p.metadataJson ?? ''),
+      sentAt: p.sentAt,
+      deletedAt: p.deletion?.deletedAt ?? null,
+      deletionMode: p.deletion?.mode ?? null,
+    };
+  }
+}
+
+/** A message as served to clients. */
+export interface MessageView {
+  readonly id: string;
+  readonly conversationId: string;
+  readonly senderUserId: string;
+  readonly sequence: number;
+  readonly messageType: string;
+  readonly content: string;
+  readonly metadataJson: string;
+  readonly sentAt: Date;
+  readonly deletedAt: Date | null;
+  readonly deletionMode: DeletionMode | null;
+}
