@@ -10,7 +10,22 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
 
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.base.json') }] },
+  transform: {
+    // CommonJS output: Jest's module registry cannot run native import(), which the generated
+    // Prisma client uses for its query compiler.
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          ...compilerOptions,
+          module: 'commonjs',
+          moduleResolution: 'node',
+          paths: undefined,
+          baseUrl: undefined,
+        },
+      },
+    ],
+  },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/*.spec.ts'],

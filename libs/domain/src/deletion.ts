@@ -22,7 +22,11 @@ export function validateDelete(input: DeleteMessageInput): DeleteMessageInput {
 }
 
 /** The sender may delete their own message; an ADMIN may delete anyone's. */
-export function requireMayDelete(message: Message, actorUserId: string, role: ParticipantRole): void {
+export function requireMayDelete(
+  message: Message,
+  actorUserId: string,
+  role: ParticipantRole,
+): void {
   if (message.props.senderUserId === actorUserId || role === 'admin') return;
   throw DomainError.permissionDenied(
     `user ${actorUserId} may not delete message ${message.id}: only its sender or an ADMIN may`,

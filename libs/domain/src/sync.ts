@@ -34,7 +34,8 @@ export function validateSync(input: {
     v.add('page_size', `must be between 0 (default ${DEFAULT_PAGE_SIZE}) and ${MAX_PAGE_SIZE}`);
   }
   v.throwIfAny();
-  const pageSize = input.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(input.pageSize, MAX_PAGE_SIZE);
+  const pageSize =
+    input.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(input.pageSize, MAX_PAGE_SIZE);
   return { conversationId: input.conversationId, afterSequence: input.afterSequence, pageSize };
 }
 

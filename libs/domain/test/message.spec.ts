@@ -1,10 +1,4 @@
-import {
-  DEFAULT_LIMITS,
-  DomainError,
-  Message,
-  SendMessageInput,
-  validateSend,
-} from '../src';
+import { DEFAULT_LIMITS, DomainError, Message, SendMessageInput, validateSend } from '../src';
 
 const valid: SendMessageInput = {
   conversationId: 'c-1',
@@ -74,11 +68,30 @@ describe('Message', () => {
   const msg = Message.create(draft, '00000000-0000-4000-8000-000000000001', 7, new Date(0));
 
   it('serves content until deleted, then a tombstone', () => {
-    expect(msg.view()).toMatchObject({ content: 'hello', metadataJson: '{"x":1}', deletedAt: null });
-    const soft = msg.deleted({ sequence: 9, deletedAt: new Date(1), mode: 'soft', actorUserId: 'a' });
-    expect(soft.view()).toMatchObject({ content: '', metadataJson: '', sequence: 7, deletionMode: 'soft' });
+    expect(msg.view()).toMatchObject({
+      content: 'hello',
+      metadataJson: '{"x":1}',
+      deletedAt: null,
+    });
+    const soft = msg.deleted({
+      sequence: 9,
+      deletedAt: new Date(1),
+      mode: 'soft',
+      actorUserId: 'a',
+    });
+    expect(soft.view()).toMatchObject({
+      content: '',
+      metadataJson: '',
+      sequence: 7,
+      deletionMode: 'soft',
+    });
     expect(soft.props.content).toBe('hello');
-    const hard = soft.deleted({ sequence: 10, deletedAt: new Date(2), mode: 'hard', actorUserId: 'a' });
+    const hard = soft.deleted({
+      sequence: 10,
+      deletedAt: new Date(2),
+      mode: 'hard',
+      actorUserId: 'a',
+    });
     expect(hard.props.content).toBeNull();
     expect(hard.props.metadataJson).toBeNull();
   });

@@ -22,10 +22,20 @@ const draft = validateSend(
   DEFAULT_LIMITS,
 );
 const msg = (seq: number, deletedAt?: number): Message => {
-  const m = Message.create(draft, `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, seq, new Date(0));
+  const m = Message.create(
+    draft,
+    `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    seq,
+    new Date(0),
+  );
   return deletedAt === undefined
     ? m
-    : m.deleted({ sequence: deletedAt, deletedAt: new Date(1), mode: 'soft', actorUserId: 'alice' });
+    : m.deleted({
+        sequence: deletedAt,
+        deletedAt: new Date(1),
+        mode: 'soft',
+        actorUserId: 'alice',
+      });
 };
 
 describe('validateSync', () => {
@@ -35,7 +45,9 @@ describe('validateSync', () => {
     [1000, 1000],
     [5000, 1000],
   ])('page_size %i becomes %i', (pageSize, expected) => {
-    expect(validateSync({ conversationId: 'c', afterSequence: 0, pageSize }).pageSize).toBe(expected);
+    expect(validateSync({ conversationId: 'c', afterSequence: 0, pageSize }).pageSize).toBe(
+      expected,
+    );
   });
 
   it.each([
@@ -97,7 +109,10 @@ describe('buildSyncPage', () => {
       { messages: [msg(6)], deletions, latestSequence: 2000 },
     );
     expect(page.deletions).toHaveLength(MAX_DELETIONS_PER_PAGE);
-    expect(page).toMatchObject({ nextAfterSequence: 10 + MAX_DELETIONS_PER_PAGE - 1, hasMore: true });
+    expect(page).toMatchObject({
+      nextAfterSequence: 10 + MAX_DELETIONS_PER_PAGE - 1,
+      hasMore: true,
+    });
   });
 });
 
@@ -111,7 +126,7 @@ describe('requireMayDelete', () => {
     ['alice', true],
     ['root', true],
     ['bob', false],
-  ])('%s may delete alice\'s message: %s', (actor, allowed) => {
+  ])("%s may delete alice's message: %s", (actor, allowed) => {
     const role = members.requireParticipant(actor, 'delete');
     const attempt = () => requireMayDelete(msg(1), actor, role);
     if (allowed) expect(attempt).not.toThrow();

@@ -30,7 +30,7 @@ CREATE TABLE "outbox" (
     "traceparent" TEXT,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "attempts" INTEGER NOT NULL DEFAULT 0,
-    "last_error" TEXT,
+    "error_history" JSONB NOT NULL DEFAULT '[]',
 
     CONSTRAINT "outbox_pkey" PRIMARY KEY ("id")
 );
@@ -61,6 +61,14 @@ CREATE TABLE "relay_shard_leases" (
     "expires_at" TIMESTAMPTZ(3),
 
     CONSTRAINT "relay_shard_leases_pkey" PRIMARY KEY ("shard")
+);
+
+-- CreateTable
+CREATE TABLE "relay_replicas" (
+    "replica_id" TEXT NOT NULL,
+    "expires_at" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "relay_replicas_pkey" PRIMARY KEY ("replica_id")
 );
 
 -- CreateTable

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { checkId, DomainError, ParticipantRole, Violations } from '@realchat/domain';
+import type {
+  ConversationKind,
+  ConversationRecord,
+  ConversationStore,
+} from '@realchat/persistence';
+
+export interface CreateConversationInput {
+  conversationId: string;
+  kind: ConversationKind | null;
+  displayName: string;
+  avatarUrl: string;
+  participantUserIds: string[];
+}
+
+/**
+ * The Conversation API's rules, as far as the stub implements them: the first participant of a
+ * group is its ADMIN; ADMINs add and remove participants; anyone may leave; direct
+ * conversations have exactly two members and no admin.
+ */
+export class Conversations {
+  constructor(private readonly store: ConversationStore) {}
+
+  async create(input: CreateConversationInput): Promise<ConversationRecord> {
+    const v = new Violations();
+    const conversationId = input.conversationId || randomUUID();
+    checkId(v, 'conversation_id', conversationId);
+    const users = [...new Set(input.participantUserIds)];
+    users.forEach((u, i) => checkId(v, `participant_user_ids[${i}]`, u));
+    if (users.length === 0) v.add('participant_user_ids', 'must name at least one user');
+    const kind = input.kind ?? (users.length === 2 ? 'direct' : 'group');
+    if (kind === 'direct' && users.length !== 2)
+      v.add('participant_user_ids', 'a DIRECT conversation has exactly two users');
+    if (input.displayName.length > 200) v.add('display_name', 'must be at most 200 characters');
+    if (input.avatarUrl.length > 2048) v.add('avatar_url', 'must be at most 2048 characters');
+    v.throwIfAny();
+    return this.store.create({
+      conversationId,
+      kind,
+      displayName: input.displayName,
+      avatarUrl: input.avatarUrl,
+      participants: users.map((userId, i) => ({
+        userId,
+        role: kind === 'group' && i === 0 ? ('admin' as const) : ('member' as const),
+      })),
+    });
+  }
+
+  async get(conversationId: string): Promise<ConversationRecord> {
+    const v = new Violations();
+    checkId(v, 'conversation_id', conversationId);
+    v.throwIfAny();
+    const c = await this.store.get(conversationId);
+    if (!c) throw DomainError.notFound(`conversation ${conversationId} not found`);
+    return c;
+  }
+
+  async list(userId: string): Promise<ConversationRecord[]> {
+    const v = new Violations();
+    checkId(v, 'user_id', userId);
+    v.throwIfAny();
+    return this.store.listForUser(userId);
+  }
+
+  async addParticipant(
+    conversationId: string,
+    actor: string,
+    target: string,
+    role: ParticipantRole,
+  ): Promise<void> {
+    const c = await this.checkedMembership(conversationId, actor, target);
+    if (c.kind === 'direct') {
+      throw new DomainError(
+        'failed-precondition',
+        `conversation ${conversationId} is DIRECT: participants are fixed`,
+      );
+    }
+    this.requireAdmin(c, actor, 'add participants');
+    await this.store.upsertParticipant(conversationId, target, role);
+  }
+
+  async removeParticipant(conversationId: string, actor: string, target: string): Promise<void> {
+    const c = await this.checkedMembership(conversationId, actor, target);
+    if (actor !== target) this.requireAdmin(c, actor, 'remove other participants');
+    await this.store.removeParticipant(conversationId, target);
+  }
+
+  async nextSequence(conversationId: string): Promise<number> {
+    const v = new Violations();
+    checkId(v, 'conversation_id', conversationId);
+    v.throwIfAny();
+    const n = await this.store.nextSequence(conversationId);
+    if (n === null) throw DomainError.notFound(`conversation ${conversationId} not found`);
+    return n;
+  }
+
+  private async checkedMembership(
+    conversationId: string,
+    actor: string,
+    target: string,
+  ): Promise<ConversationRecord> {
+    const v = new Violations();
+    checkId(v, 'conversation_id', conversationId);
+    checkId(v, 'actor_user_id', actor);
+    checkId(v, 'target_user_id', target);
+    v.throwIfAny();
+    return this.get(conversationId);
+  }
+
+  private requireAdmin(c: ConversationRecord, actor: string, action: string): void {
+    const role = c.participants.find((p) => p.userId === actor)?.role;
+    if (role !== 'admin') {
+      throw DomainError.permissionDenied(
+        `user ${actor} is not an ADMIN of conversation ${c.conversationId} and may not ${action}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import { int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
+
+/** conversation-stub configuration (README "Configuration"). */
+export const conversationStubConfigSpec = {
+  CONVERSATION_STUB_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
+  CONVERSATION_STUB_PORT: int('gRPC port (0 picks a free one)', 50052, 0, 65535),
+  DATABASE_URL: url('PostgreSQL URL (the stub uses the stub_* tables)', [
+    'postgresql:',
+    'postgres:',
+  ]),
+  DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
+  SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
+  LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
+};
+
+export function loadConversationStubConfig(env: NodeJS.ProcessEnv) {
+  return loadConfig(conversationStubConfigSpec, env);
+}

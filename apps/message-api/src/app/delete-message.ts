@@ -1,0 +1,74 @@
+import {
+  DeleteMessageInput,
+  DeletionView,
+  DomainError,
+  requireMayDelete,
+  validateDelete,
+} from '@realchat/domain';
+import type { MessageStore } from '@realchat/persistence';
+import { messageDeletedEvent } from './events';
+import type { ConversationDirectory, RequestContext } from './ports';
+
+/**
+ * DeleteMessage. A deletion takes its own number from the conversation's sequence (under the
+ * write lock, after every check), so sync clients learn of it even when they already synced
+ * past the message. Deleting again is a no-op without an event, except hard over soft, which
+ * erases the kept content and is announced once more.
+ */
+export class DeleteMessage {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly conversations: ConversationDirectory,
+  ) {}
+
+  async execute(input: DeleteMessageInput, ctx: RequestContext): Promise<DeletionView> {
+    const cmd = validateDelete(input);
+    if (cmd.actorUserId !== ctx.userId) {
+      throw DomainError.permissionDenied(
+        `x-user-id ${ctx.userId} may not delete as ${cmd.actorUserId}`,
+      );
+    }
+    const members = await this.conversations.members(cmd.conversationId, ctx.deadline);
+    const role = members.requireParticipant(cmd.actorUserId, 'delete messages');
+
+    return this.store.inConversation(cmd.conversationId, { deadline: ctx.deadline }, async (tx) => {
+      const message = await tx.findMessage(cmd.messageId);
+      if (!message) {
+        throw DomainError.notFound(
+          `message ${cmd.messageId} not found in conversation ${cmd.conversationId}`,
+        );
+      }
+      requireMayDelete(message, cmd.actorUserId, role);
+      if (!message.needsDeletion(cmd.mode)) return deletionOf(message.props);
+
+      const sequence = await this.conversations.nextSequence(cmd.conversationId, ctx.deadline);
+      const deleted = message.deleted({
+        sequence,
+        deletedAt: new Date(),
+        mode: cmd.mode,
+        actorUserId: cmd.actorUserId,
+      });
+      await tx.saveDeletion(deleted);
+      const deletion = deletionOf(deleted.props);
+      await tx.enqueue(
+        messageDeletedEvent(cmd.conversationId, deletion, cmd.actorUserId, ctx.traceparent),
+      );
+      return deletion;
+    });
+  }
+}
+
+function deletionOf(p: {
+  id: string;
+  sequence: number;
+  deletion: { sequence: number; deletedAt: Date; mode: 'soft' | 'hard' } | null;
+}): DeletionView {
+  if (!p.deletion) throw new Error(`message ${p.id} has no deletion`);
+  return {
+    messageId: p.id,
+    deletionSequence: p.deletion.sequence,
+    deletedAt: p.deletion.deletedAt,
+    mode: p.deletion.mode,
+    messageSequence: p.sequence,
+  };
+}

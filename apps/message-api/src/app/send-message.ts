@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DomainError,
+  Message,
+  MessageDraft,
+  MessageLimits,
+  MessageView,
+  SendMessageInput,
+  validateSend,
+} from '@realchat/domain';
+import type { MessageStore } from '@realchat/persistence';
+import { messageSentEvent } from './events';
+import type { ConversationDirectory, RequestContext } from './ports';
+
+/**
+ * SendMessage. Everything that can refuse the send (validation, identity, membership, the
+ * idempotency lookup) happens before a sequence number is taken, so refused and retried sends
+ * leave no gaps. The number is taken while holding the conversation's write lock, so commit
+ * order equals sequence order across any number of message-api instances.
+ */
+export class SendMessage {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly conversations: ConversationDirectory,
+    private readonly limits: MessageLimits,
+  ) {}
+
+  async execute(input: SendMessageInput, ctx: RequestContext): Promise<MessageView> {
+    const draft = validateSend(input, this.limits);
+    if (draft.senderUserId !== ctx.userId) {
+      throw DomainError.permissionDenied(
+        `x-user-id ${ctx.userId} may not send as ${draft.senderUserId}`,
+      );
+    }
+    const members = await this.conversations.members(draft.conversationId, ctx.deadline);
+    members.requireParticipant(draft.senderUserId, 'send messages');
+
+    // Fast path for retries: no lock, no transaction.
+    const key = draft.idempotencyKey;
+    if (key !== null) {
+      const earlier = await this.store.findByIdempotencyKey(
+        draft.conversationId,
+        draft.senderUserId,
+        key,
+      );
+      if (earlier) return replay(earlier, draft);
+    }
+
+    return this.store.inConversation(
+      draft.conversationId,
+      { deadline: ctx.deadline },
+      async (tx) => {
+        // Checked again under the lock: a concurrent duplicate (on any instance) committed first.
+        if (key !== null) {
+          const earlier = await tx.findByIdempotencyKey(draft.senderUserId, key);
+          if (earlier) return replay(earlier, draft);
+        }
+        const sequence = await this.conversations.nextSequence(draft.conversationId, ctx.deadline);
+        const message = Message.create(draft, randomUUID(), sequence, new Date());
+        await tx.insertMessage(message);
+        const view = message.view();
+        await tx.enqueue(messageSentEvent(view, ctx.traceparent));
+        return view;
+      },
+    );
+  }
+}
+
+/** A repeated key: the original message for the same payload, ALREADY_EXISTS otherwise. */
+function replay(earlier: Message, draft: MessageDraft): MessageView {
+  if (earlier.hasSamePayload(draft)) return earlier.view();
+  throw new DomainError(
+    'already-exists',
+    `idempotency_key "${draft.idempotencyKey}" was already used by ${draft.senderUserId} in conversation ` +
+      `${draft.conversationId} for a different message (${earlier.id}); use a new key for a new message`,
+  );
+}

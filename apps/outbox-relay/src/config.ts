@@ -1,0 +1,41 @@
+import { hostPorts, int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
+
+/** outbox-relay configuration (README "Configuration"). */
+export const relayConfigSpec = {
+  DATABASE_URL: url('PostgreSQL URL of the message database (the outbox)', [
+    'postgresql:',
+    'postgres:',
+  ]),
+  DATABASE_POOL_SIZE: int('PostgreSQL connections of this replica', 4, 2, 100),
+  KAFKA_BROKERS: hostPorts('Kafka bootstrap brokers, comma-separated host:port', '127.0.0.1:9092'),
+  KAFKA_TOPIC: str('topic the events go to', 'chat.messages.v1'),
+  KAFKA_TOPIC_PARTITIONS: int('partitions when the relay creates the topic', 12, 1, 10_000),
+  KAFKA_TOPIC_REPLICATION_FACTOR: int(
+    'replication factor when the relay creates the topic',
+    1,
+    1,
+    10,
+  ),
+  KAFKA_REQUEST_TIMEOUT_MS: int('Kafka request timeout', 10_000, 100),
+  RELAY_REPLICA_ID: str("this replica's name in shard leases (default: hostname-pid)", ''),
+  RELAY_SHARD_COUNT: int('shards the outbox is split into; the same on every replica', 32, 1, 4096),
+  RELAY_LEASE_MS: int(
+    "shard lease duration: a dead replica's shards move within this",
+    10_000,
+    1000,
+    600_000,
+  ),
+  RELAY_BATCH_SIZE: int('most rows read and sent to Kafka in one batch', 500, 1, 10_000),
+  RELAY_POLL_INTERVAL_MS: int('polling fallback when no NOTIFY arrives', 1000, 10, 60_000),
+  RELAY_MAX_ATTEMPTS: int('failed attempts before an unpublishable row is parked', 5, 1, 1000),
+  RELAY_BACKOFF_MIN_MS: int('first retry delay while Kafka is down', 200, 10),
+  RELAY_BACKOFF_MAX_MS: int('longest retry delay while Kafka is down', 10_000, 100),
+  RELAY_HTTP_HOST: str('interface of /metrics, /healthz, /readyz', '0.0.0.0'),
+  RELAY_HTTP_PORT: int('port of /metrics, /healthz, /readyz (0 picks a free one)', 9464, 0, 65535),
+  SHUTDOWN_GRACE_MS: int('time to finish the in-flight batch after SIGTERM', 15_000, 0),
+  LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
+};
+
+export function loadRelayConfig(env: NodeJS.ProcessEnv) {
+  return loadConfig(relayConfigSpec, env);
+}

@@ -1,0 +1,148 @@
+import type { PendingEvent } from '@realchat/persistence';
+import { EventType } from '@realchat/proto';
+import { CompressionTypes, Kafka, KafkaJSError, logLevel, Partitioners, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface KafkaPublisherOptions {
+  readonly brokers: string[];
+  readonly clientId: string;
+  readonly topic: string;
+  readonly topicPartitions: number;
+  readonly topicReplicationFactor: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** Why a publish failed: the broker (retry the whole batch later) or the record itself. */
+export class PublishError extends Error {
+  constructor(
+    readonly kind: 'broker' | 'record',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// Kafka error types that no retry of the same record can fix.
+const RECORD_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_REQUIRED_ACKS',
+]);
+
+/**
+ * Publishes outbox rows with an idempotent producer (acks=all). Records are keyed by
+ * conversation id, so one conversation's events share a partition and keep their order.
+ */
+export class KafkaPublisher {
+  private readonly kafka: Kafka;
+  private producer: Producer | null = null;
+
+  constructor(
+    private readonly options: KafkaPublisherOptions,
+    private readonly logger: Logger,
+  ) {
+    const kafkaLogger = logger.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      requestTimeout: options.requestTimeoutMs,
+      connectionTimeout: 3000,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log }) => {
+          const { message, ...extra } = log;
+          // Expected: we limit retries on purpose so that an outage surfaces as an error here.
+          if (message.includes('Limiting retries for the idempotent producer')) return;
+          if (level <= logLevel.ERROR) kafkaLogger.error(extra, message);
+          else kafkaLogger.warn(extra, message);
+        },
+    });
+  }
+
+  get connected(): boolean {
+    return this.producer !== null;
+  }
+
+  /** Connects a fresh producer and creates the topic if it is missing. */
+  async connect(): Promise<void> {
+    await this.disconnect();
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const created = await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: this.options.topic,
+            numPartitions: this.options.topicPartitions,
+            replicationFactor: this.options.topicReplicationFactor,
+          },
+        ],
+      });
+      if (created) this.logger.info({ topic: this.options.topic }, 'created Kafka topic');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+    await producer.connect();
+    this.producer = producer;
+  }
+
+  async disconnect(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    if (p) await p.disconnect().catch(() => undefined);
+  }
+
+  /** Sends rows in order and resolves once Kafka acknowledged all of them (acks=all). */
+  async publish(rows: readonly PendingEvent[]): Promise<void> {
+    const producer = this.producer;
+    if (!producer) throw new PublishError('broker', 'Kafka producer is not connected');
+    try {
+      await producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        compression: CompressionTypes.None,
+        messages: rows.map((r) => ({
+          key: r.conversationId,
+          value: r.payload,
+          headers: {
+            'event-id': r.eventId,
+            'event-type': EventType[r.eventType] ?? String(r.eventType),
+            'content-type': 'application/x-protobuf; messageType=realchat.shared.v1.EventEnvelope',
+            'schema-version': String(r.schemaVersion),
+            ...(r.traceparent ? { traceparent: r.traceparent } : {}),
+          },
+        })),
+      });
+    } catch (e) {
+      throw classify(e);
+    }
+  }
+}
+
+function classify(e: unknown): PublishError {
+  for (
+    let cur = e as { type?: string; cause?: unknown; originalError?: unknown } | undefined, i = 0;
+    cur && i < 5;
+    i++
+  ) {
+    if (cur.type && RECORD_ERRORS.has(cur.type)) {
+      return new PublishError('record', `${cur.type}: ${(cur as Error).message}`, { cause: e });
+    }
+    cur = (cur.originalError ?? cur.cause) as typeof cur;
+  }
+  const message = e instanceof KafkaJSError || e instanceof Error ? e.message : String(e);
+  return new PublishError('broker', message, { cause: e });
+}

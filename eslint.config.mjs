@@ -1,0 +1,104 @@
+// ESLint (flat config): typescript-eslint for correctness, Nx module boundaries for architecture.
+import js from '@eslint/js';
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const IO_PACKAGES = [
+  '@prisma/*',
+  '@prisma/client',
+  'kafkajs',
+  '@grpc/*',
+  'pg',
+  'pino',
+  'prom-client',
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.nx/**',
+      '**/.cache/**',
+      'libs/proto/src/gen/**',
+      'libs/persistence/src/generated/**',
+      '**/coverage/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            // Domain: pure rules, depends on nothing.
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: [],
+              bannedExternalImports: IO_PACKAGES,
+            },
+            { sourceTag: 'type:proto', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:persistence', onlyDependOnLibsWithTags: ['type:domain'] },
+            { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:domain', 'type:proto'] },
+            // Apps depend on libs, never on each other.
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:persistence',
+                'type:proto',
+                'type:platform',
+              ],
+            },
+            {
+              sourceTag: 'type:tooling',
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:persistence',
+                'type:proto',
+                'type:platform',
+                'type:tooling',
+              ],
+            },
+            {
+              sourceTag: 'scope:message',
+              notDependOnLibsWithTags: ['scope:relay', 'scope:conversation'],
+            },
+            {
+              sourceTag: 'scope:relay',
+              notDependOnLibsWithTags: ['scope:message', 'scope:conversation'],
+            },
+            {
+              sourceTag: 'scope:conversation',
+              notDependOnLibsWithTags: ['scope:message', 'scope:relay'],
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Services log through pino only; tools and scripts may print.
+    files: ['tools/**/*.{ts,mjs,js}', '**/test/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.{js,mjs,cjs}'],
+    languageOptions: { globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  prettier,
+);

@@ -1,0 +1,60 @@
+import { DomainError } from '@realchat/domain';
+
+// Prisma error codes that mean "the database could not be reached or did not answer in time".
+const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
+// PostgreSQL SQLSTATEs and socket errors with the same meaning: connection exceptions (08*),
+// admin shutdown / crash / cannot connect now (57P*), too many connections, query canceled.
+const PG_UNAVAILABLE = /^(08|57P|53300|57014)/;
+const SOCKET_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+const MESSAGE_UNAVAILABLE =
+  /(connect|connection|terminat|timeout|timed out|ECONNREFUSED|Transaction already closed|Transaction API error|DatabaseNotReachable|ConnectionClosed)/i;
+
+/** True when `e` (or its cause chain) says the database is unreachable or too slow. */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  for (let cur: unknown = e, depth = 0; cur && depth < 6; depth++) {
+    const err = cur as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      originalCode?: unknown;
+      kind?: unknown;
+    };
+    const codes = [err.code, err.originalCode].filter((c): c is string => typeof c === 'string');
+    if (
+      codes.some(
+        (c) => PRISMA_UNAVAILABLE.has(c) || PG_UNAVAILABLE.test(c) || SOCKET_UNAVAILABLE.has(c),
+      )
+    )
+      return true;
+    if (
+      typeof err.kind === 'string' &&
+      /NotReachable|ConnectionClosed|SocketTimeout|TransactionAlreadyClosed/.test(err.kind)
+    )
+      return true;
+    if (typeof err.message === 'string' && MESSAGE_UNAVAILABLE.test(err.message)) return true;
+    cur = err.cause;
+  }
+  return false;
+}
+
+/**
+ * Runs a database call, turning "database unreachable" into a retryable UNAVAILABLE domain
+ * error. Anything else (a bug) propagates unchanged and becomes INTERNAL at the edge.
+ */
+export async function withDatabase<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof DomainError) throw e;
+    if (isDatabaseUnavailable(e))
+      throw DomainError.unavailable(`database unavailable while ${what}; retry later`, e);
+    throw e;
+  }
+}

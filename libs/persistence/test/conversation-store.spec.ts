@@ -1,0 +1,48 @@
+import { ConversationStore, PrismaClient } from '../src';
+import { testPrisma, uniqueId } from './support';
+
+let prisma: PrismaClient;
+let store: ConversationStore;
+beforeAll(() => {
+  prisma = testPrisma(20);
+  store = new ConversationStore(prisma);
+});
+afterAll(() => prisma.$disconnect());
+
+describe('ConversationStore', () => {
+  it('never hands out a sequence number twice under concurrent callers', async () => {
+    const c = uniqueId('conv');
+    await store.create({
+      conversationId: c,
+      kind: 'group',
+      displayName: 'x',
+      avatarUrl: '',
+      participants: [{ userId: 'a', role: 'admin' }],
+    });
+    // A second client, as a second stub instance would be.
+    const other = new ConversationStore(testPrisma(10));
+    const numbers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? store : other).nextSequence(c)),
+    );
+    expect(new Set(numbers).size).toBe(200);
+    expect(Math.max(...(numbers as number[]))).toBe(200);
+    expect(await store.nextSequence(c)).toBe(201);
+  });
+
+  it('returns null for an unknown conversation', async () => {
+    expect(await store.nextSequence(uniqueId('nope'))).toBeNull();
+  });
+
+  it('refuses a duplicate conversation id', async () => {
+    const c = uniqueId('conv');
+    const input = {
+      conversationId: c,
+      kind: 'direct' as const,
+      displayName: '',
+      avatarUrl: '',
+      participants: [],
+    };
+    await store.create(input);
+    await expect(store.create(input)).rejects.toMatchObject({ kind: 'already-exists' });
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Typed configuration from environment variables, read once at start-up by main.ts.
+ * Every variable is documented where it is declared; all invalid ones are reported together.
+ */
+export interface Var<T> {
+  /** What it means (shown in errors; the README table says the same). */
+  readonly doc: string;
+  readonly parse: (raw: string) => T;
+  /** Used when the variable is unset or empty; no default means required. */
+  readonly default?: T;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Spec = Record<string, Var<unknown>>;
+type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends Var<infer T> ? T : never };
+
+/** Parses `env` against `spec`; throws one ConfigError naming every bad variable. */
+export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv): Parsed<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, v] of Object.entries(spec)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      if (v.default === undefined) problems.push(`${name} is required (${v.doc})`);
+      else out[name] = v.default;
+      continue;
+    }
+    try {
+      out[name] = v.parse(raw);
+    } catch (e) {
+      problems.push(`${name}=${JSON.stringify(raw)}: ${(e as Error).message} (${v.doc})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out as Parsed<S>;
+}
+
+export const str = (doc: string, def?: string): Var<string> => ({
+  doc,
+  default: def,
+  parse: (s) => s,
+});
+
+export const int = (
+  doc: string,
+  def: number | undefined,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): Var<number> => ({
+  doc,
+  default: def,
+  parse: (s) => {
+    if (!/^-?\d+$/.test(s.trim())) throw new Error('must be an integer');
+    const n = Number(s);
+    if (n < min || n > max) throw new Error(`must be between ${min} and ${max}`);
+    return n;
+  },
+});
+
+export const oneOf = <T extends string>(doc: string, values: readonly T[], def: T): Var<T> => ({
+  doc,
+  default: def,
+  parse: (s) => {
+    if (!values.includes(s as T)) throw new Error(`must be one of ${values.join(', ')}`);
+    return s as T;
+  },
+});
+
+export const url = (doc: string, protocols: string[], def?: string): Var<string> => ({
+  doc,
+  default: def,
+  parse: (s) => {
+    const u = new URL(s);
+    if (!protocols.includes(u.protocol)) throw new Error(`must be a ${protocols.join(' or ')} URL`);
+    return s;
+  },
+});
+
+/** host:port, or a comma-separated list of them. */
+export const hostPorts = (doc: string, def?: string): Var<string> => ({
+  doc,
+  default: def,
+  parse: (s) => {
+    for (const hp of s.split(',')) {
+      if (!/^[^:,\s]+:\d{1,5}$/.test(hp.trim())) throw new Error(`"${hp}" is not host:port`);
+    }
+    return s;
+  },
+});
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

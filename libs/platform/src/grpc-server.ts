@@ -1,0 +1,41 @@
+import { withMalformedRequestsRejected } from './grpc-malformed';
+import {
+  Server,
+  ServerCredentials,
+  ServiceDefinition,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+
+/** Starts a gRPC server with one service on host:port (port 0 picks a free one). */
+export async function startGrpcServer(
+  service: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number }> {
+  const server = new Server({
+    'grpc.max_receive_message_length': 1024 * 1024,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  server.addService(withMalformedRequestsRejected(service), implementation);
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return { server, port: bound };
+}
+
+/** Stops accepting calls and waits for in-flight calls to finish (force after `graceMs`). */
+export function stopGrpcServer(server: Server, graceMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { DomainError } from '@realchat/domain';
+import type { Logger } from 'pino';
+import { rejectIfMalformed } from './grpc-malformed';
+import { toStatus } from './grpc-status';
+
+/** What a handler knows about the call besides its request. */
+export interface CallContext {
+  /** The acting user from metadata `x-user-id` ('' when absent). */
+  readonly userId: string;
+  /** The client's deadline, if it set one. */
+  readonly deadline?: Date;
+  /** W3C trace context from metadata `traceparent`, if any. */
+  readonly traceparent?: string;
+}
+
+export function callContext(call: ServerUnaryCall<unknown, unknown>): CallContext {
+  const one = (key: string) => {
+    const v = call.metadata.get(key)[0];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const d = call.getDeadline();
+  const deadline = d instanceof Date ? d : Number.isFinite(d) ? new Date(d) : undefined;
+  return { userId: one('x-user-id') ?? '', deadline, traceparent: one('traceparent') };
+}
+
+/** Throws UNAUTHENTICATED unless the call names its acting user. */
+export function requireUser(ctx: CallContext): string {
+  if (!ctx.userId)
+    throw new DomainError('unauthenticated', 'metadata x-user-id (the acting user) is required');
+  return ctx.userId;
+}
+
+/**
+ * Adapts an async handler to grpc-js: the result or the mapped error status goes back to the
+ * client; unexpected errors are logged with their stack and become INTERNAL.
+ */
+export function unary<Req, Res>(
+  method: string,
+  logger: Logger,
+  handler: (request: Req, ctx: CallContext) => Promise<Res>,
+): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    const ctx = callContext(call as ServerUnaryCall<unknown, unknown>);
+    Promise.resolve()
+      .then(() => {
+        rejectIfMalformed(call.request);
+        return handler(call.request, ctx);
+      })
+      .then(
+        (res) => callback(null, res),
+        (e: unknown) => {
+          const st = toStatus(e);
+          if (st.internal) logger.error({ err: e, method }, 'unexpected error');
+          else if (
+            e instanceof DomainError &&
+            (e.kind === 'unavailable' || e.kind === 'deadline-exceeded')
+          ) {
+            logger.warn({ method, kind: e.kind, cause: String(e.cause ?? '') }, e.message);
+          } else logger.debug({ method, code: st.code, details: st.details }, 'request refused');
+          callback({ code: st.code, details: st.details, metadata: st.metadata });
+        },
+      );
+  };
+}

@@ -1,0 +1,68 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { DomainError } from '@realchat/domain';
+import {
+  ConfigError,
+  fieldViolationsOf,
+  hostPorts,
+  int,
+  loadConfig,
+  str,
+  toStatus,
+  url,
+} from '../src';
+
+describe('loadConfig', () => {
+  const spec = {
+    PORT: int('port', 50051, 0, 65535),
+    DATABASE_URL: url('database', ['postgresql:', 'postgres:']),
+    KAFKA_BROKERS: hostPorts('brokers', '127.0.0.1:9092'),
+    NAME: str('name', 'x'),
+  };
+
+  it('applies defaults and parses values', () => {
+    expect(loadConfig(spec, { DATABASE_URL: 'postgresql://h/db', PORT: '1' })).toEqual({
+      PORT: 1,
+      DATABASE_URL: 'postgresql://h/db',
+      KAFKA_BROKERS: '127.0.0.1:9092',
+      NAME: 'x',
+    });
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig(spec, { PORT: '70000', KAFKA_BROKERS: 'nope' });
+      throw new Error('accepted');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const names = (e as ConfigError).problems.map((p) => p.split(/[=\s]/)[0]);
+      expect(names).toEqual(['PORT', 'DATABASE_URL', 'KAFKA_BROKERS']);
+    }
+  });
+});
+
+describe('toStatus', () => {
+  it.each([
+    ['invalid-argument', status.INVALID_ARGUMENT],
+    ['not-found', status.NOT_FOUND],
+    ['permission-denied', status.PERMISSION_DENIED],
+    ['unauthenticated', status.UNAUTHENTICATED],
+    ['already-exists', status.ALREADY_EXISTS],
+    ['unavailable', status.UNAVAILABLE],
+  ] as const)('maps %s', (kind, code) => {
+    expect(toStatus(new DomainError(kind, 'x')).code).toBe(code);
+  });
+
+  it('carries field violations as google.rpc.BadRequest', () => {
+    const st = toStatus(
+      DomainError.invalid([{ field: 'content', description: 'must not be empty' }]),
+    );
+    expect(fieldViolationsOf(st.metadata as Metadata)).toEqual([
+      { field: 'content', description: 'must not be empty' },
+    ]);
+  });
+
+  it('hides unexpected errors behind INTERNAL', () => {
+    const st = toStatus(new TypeError('secret stack'));
+    expect(st).toMatchObject({ code: status.INTERNAL, details: 'internal error', internal: true });
+  });
+});

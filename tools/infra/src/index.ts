@@ -1,0 +1,5 @@
+export * from './infra';
+export * from './kafka';
+export * from './postgres';
+export * from './wait';
+export { REPO_ROOT, CACHE_DIR } from './paths';
