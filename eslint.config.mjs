@@ -59,6 +59,16 @@ export default tseslint.config(
               ],
             },
             {
+              // End-to-end tests drive the built apps; they use the libs, never an app's code.
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:persistence',
+                'type:proto',
+                'type:platform',
+              ],
+            },
+            {
               sourceTag: 'type:tooling',
               onlyDependOnLibsWithTags: [
                 'type:domain',

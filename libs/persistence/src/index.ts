@@ -7,3 +7,4 @@ export * from './outbox-store';
 export * from './outbox-listener';
 export * from './shard-leases';
 export * from './conversation-store';
+export * from './scratch-database';

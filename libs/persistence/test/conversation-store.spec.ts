@@ -20,13 +20,15 @@ describe('ConversationStore', () => {
       participants: [{ userId: 'a', role: 'admin' }],
     });
     // A second client, as a second stub instance would be.
-    const other = new ConversationStore(testPrisma(10));
+    const otherPrisma = testPrisma(10);
+    const other = new ConversationStore(otherPrisma);
     const numbers = await Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 ? store : other).nextSequence(c)),
     );
     expect(new Set(numbers).size).toBe(200);
     expect(Math.max(...(numbers as number[]))).toBe(200);
     expect(await store.nextSequence(c)).toBe(201);
+    await otherPrisma.$disconnect();
   });
 
   it('returns null for an unknown conversation', async () => {

@@ -22,12 +22,11 @@ export async function ensureInfra(
   await Promise.all([
     given.databaseUrl
       ? ensureDatabase(given.databaseUrl)
-      : (log(`starting local PostgreSQL on 127.0.0.1:${pg.port} (data in ${pg.dataDir})`),
+      : (log(`local PostgreSQL on 127.0.0.1:${pg.port} (data in ${pg.dataDir})`),
         startPostgres(pg)),
     given.kafkaBrokers
       ? Promise.resolve()
-      : (log(`starting local Kafka (KRaft) on ${kafka.brokers} (data in ${kafka.home})`),
-        startKafka(kafka)),
+      : (log(`local Kafka (KRaft) on ${kafka.brokers} (data in ${kafka.home})`), startKafka(kafka)),
   ]);
   return {
     databaseUrl: given.databaseUrl ?? pg.url,

@@ -1,0 +1,109 @@
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { ConversationApiService, GetConversationResponse, ParticipantRole } from '@realchat/proto';
+import { ConversationApiDirectory } from '../src/adapters/conversation-api-client';
+import { loadMessageApiConfig } from '../src/config';
+
+/**
+ * The Conversation API adapter against a real gRPC server on port 0 that plays the Conversation
+ * API (the conversation-stub itself is another app, which this one may not import).
+ */
+describe('ConversationApiDirectory', () => {
+  let server: Server;
+  let port: number;
+  let members = ['alice', 'bob'];
+  let lookups = 0;
+  let delayMs = 0;
+
+  beforeAll(async () => {
+    server = new Server();
+    server.addService(ConversationApiService, {
+      getConversation: (
+        call: { request: { conversationId: string } },
+        cb: (e: unknown, r?: unknown) => void,
+      ) => {
+        lookups++;
+        if (call.request.conversationId === 'missing')
+          return cb({ code: status.NOT_FOUND, details: 'no' });
+        setTimeout(
+          () =>
+            cb(
+              null,
+              GetConversationResponse.fromPartial({
+                conversation: {
+                  conversationId: call.request.conversationId,
+                  participantsWithRoles: members.map((userId, i) => ({
+                    userId,
+                    role: i === 0 ? ParticipantRole.ADMIN : ParticipantRole.MEMBER,
+                  })),
+                  participantUserIds: members,
+                },
+                participantUserIds: members,
+              }),
+            ),
+          delayMs,
+        );
+      },
+      nextSequence: (_call: unknown, cb: (e: unknown, r?: unknown) => void) =>
+        cb(null, { sequence: 42 }),
+    } as never);
+    port = await new Promise((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+  });
+  afterAll(() => server.forceShutdown());
+
+  const directory = (ttl: number, address = `127.0.0.1:${port}`) =>
+    new ConversationApiDirectory({ address, membersCacheTtlMs: ttl, defaultTimeoutMs: 1000 });
+
+  it('reads roles, and caches members for at most the TTL', async () => {
+    members = ['alice', 'bob'];
+    const d = directory(300);
+    const m = await d.members('c1');
+    expect(m.roleOf('alice')).toBe('admin');
+    expect(m.roleOf('bob')).toBe('member');
+    members = ['alice'];
+    const before = lookups;
+    expect((await d.members('c1')).roleOf('bob')).toBe('member'); // cached
+    expect(lookups).toBe(before);
+    const deadline = Date.now() + 2000;
+    while ((await d.members('c1')).roleOf('bob') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await d.members('c1')).roleOf('bob')).toBeUndefined(); // removal visible after the TTL
+    d.close();
+  });
+
+  it('shares one lookup between concurrent callers', async () => {
+    const d = directory(1000);
+    delayMs = 50;
+    const before = lookups;
+    await Promise.all(Array.from({ length: 10 }, () => d.members('c2')));
+    expect(lookups - before).toBe(1);
+    delayMs = 0;
+    d.close();
+  });
+
+  it('maps NOT_FOUND, an unreachable API and a passed deadline to domain errors', async () => {
+    const d = directory(0);
+    await expect(d.members('missing')).rejects.toMatchObject({ kind: 'not-found' });
+    expect(await d.nextSequence('c3')).toBe(42);
+    delayMs = 500;
+    await expect(d.members('slow', new Date(Date.now() + 50))).rejects.toMatchObject({
+      kind: 'deadline-exceeded',
+    });
+    delayMs = 0;
+    d.close();
+    const down = directory(0, '127.0.0.1:1');
+    await expect(down.members('c4')).rejects.toMatchObject({ kind: 'unavailable' });
+    down.close();
+  });
+});
+
+describe('message-api config', () => {
+  it('names every invalid variable', () => {
+    expect(() =>
+      loadMessageApiConfig({ MESSAGE_API_PORT: 'x', MEMBERS_CACHE_TTL_MS: '-1' }),
+    ).toThrow(/MESSAGE_API_PORT[\s\S]*DATABASE_URL is required[\s\S]*MEMBERS_CACHE_TTL_MS/);
+  });
+});

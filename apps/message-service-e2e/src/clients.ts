@@ -1,0 +1,111 @@
+import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import {
+  ConversationApiClient,
+  ConversationType,
+  CreateConversationResponse,
+  DeleteMessageRequest,
+  DeleteMessageResponse,
+  DeletionMode,
+  MessageApiClient,
+  SendMessageRequest,
+  SendMessageResponse,
+  SyncMessagesRequest,
+  SyncMessagesResponse,
+} from '@realchat/proto';
+
+type Callback<Res> = (e: ServiceError | null, r: Res) => void;
+
+function call<Req, Res>(
+  fn: (req: Req, md: Metadata, opts: { deadline: Date }, cb: Callback<Res>) => unknown,
+  req: Req,
+  userId: string | null,
+  timeoutMs = 10_000,
+): Promise<Res> {
+  const md = new Metadata();
+  if (userId !== null) md.set('x-user-id', userId);
+  return new Promise((resolve, reject) =>
+    fn(req, md, { deadline: new Date(Date.now() + timeoutMs) }, (e, r) =>
+      e ? reject(e) : resolve(r),
+    ),
+  );
+}
+
+/** The generated MessageApi client with the acting user as `x-user-id` (null: none sent). */
+export class MessageApi {
+  readonly client: MessageApiClient;
+  constructor(address: string) {
+    this.client = new MessageApiClient(address, credentials.createInsecure());
+  }
+
+  send(userId: string | null, req: Partial<SendMessageRequest>): Promise<SendMessageResponse> {
+    return call(
+      (r, m, o, cb) => this.client.sendMessage(r, m, o, cb),
+      SendMessageRequest.fromPartial({ messageType: 'text', ...req }),
+      userId,
+    );
+  }
+
+  delete(
+    userId: string | null,
+    req: Partial<DeleteMessageRequest>,
+  ): Promise<DeleteMessageResponse> {
+    return call(
+      (r, m, o, cb) => this.client.deleteMessage(r, m, o, cb),
+      DeleteMessageRequest.fromPartial(req),
+      userId,
+    );
+  }
+
+  sync(userId: string | null, req: Partial<SyncMessagesRequest>): Promise<SyncMessagesResponse> {
+    return call(
+      (r, m, o, cb) => this.client.syncMessages(r, m, o, cb),
+      SyncMessagesRequest.fromPartial(req),
+      userId,
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export { DeletionMode };
+
+/** The generated ConversationApi client. */
+export class ConversationApi {
+  readonly client: ConversationApiClient;
+  constructor(address: string) {
+    this.client = new ConversationApiClient(address, credentials.createInsecure());
+  }
+
+  /** A group conversation; the first user is its ADMIN. */
+  create(users: string[], conversationId = ''): Promise<CreateConversationResponse> {
+    return call(
+      (r, m, o, cb) => this.client.createConversation(r, m, o, cb),
+      {
+        conversationId,
+        type: ConversationType.GROUP,
+        displayName: 'test',
+        avatarUrl: '',
+        participantUserIds: users,
+      },
+      null,
+    );
+  }
+
+  removeParticipant(
+    conversationId: string,
+    actorUserId: string,
+    targetUserId: string,
+  ): Promise<unknown> {
+    return call(
+      (r, m, o, cb) => this.client.removeParticipant(r, m, o, cb),
+      { conversationId, actorUserId, targetUserId },
+      null,
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { EventEnvelope, EventType, MessageDeletedEvent, MessageSentEvent } from '@realchat/proto';
+import { Consumer, Kafka, logLevel } from 'kafkajs';
+
+/** One record of the topic, decoded with the generated types. */
+export interface ReceivedEvent {
+  readonly key: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly headers: Record<string, string>;
+  readonly envelope: EventEnvelope;
+  readonly sent?: MessageSentEvent;
+  readonly deleted?: MessageDeletedEvent;
+  /** Position of the change in the conversation (message or deletion sequence). */
+  readonly position: number;
+}
+
+/** A kafkajs consumer that collects every record of `topic` from the beginning. */
+export class EventCollector {
+  readonly events: ReceivedEvent[] = [];
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(topic: string): Promise<EventCollector> {
+    const kafka = new Kafka({
+      clientId: 'e2e-collector',
+      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    // The topic may not exist yet (the relay creates it): create it the same way first.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 12, replicationFactor: 1 }],
+    });
+    await admin.disconnect();
+    const consumer = kafka.consumer({ groupId: `e2e-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    const collector = new EventCollector(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        const envelope = EventEnvelope.decode(message.value!);
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        const sent =
+          envelope.eventType === EventType.EVENT_TYPE_MESSAGE_SENT
+            ? MessageSentEvent.decode(envelope.payload)
+            : undefined;
+        const deleted =
+          envelope.eventType === EventType.EVENT_TYPE_MESSAGE_DELETED
+            ? MessageDeletedEvent.decode(envelope.payload)
+            : undefined;
+        collector.events.push({
+          key: message.key!.toString(),
+          partition,
+          offset: message.offset,
+          headers,
+          envelope,
+          sent,
+          deleted,
+          position: sent?.message?.sequence ?? deleted?.deletionSequence ?? 0,
+        });
+      },
+    });
+    return collector;
+  }
+
+  forKey(key: string): ReceivedEvent[] {
+    return this.events.filter((e) => e.key === key);
+  }
+
+  /** Polls until `done` holds over the collected events, or fails after `timeoutMs`. */
+  async waitUntil(
+    what: string,
+    done: (events: ReceivedEvent[]) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (done(this.events)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}; have ${this.events.length} events`);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,72 @@
+// `npm test`: the whole suite, as CI runs it.
+//  1. PostgreSQL and Kafka: DATABASE_URL / KAFKA_BROKERS when given, else the local ones
+//     (started when needed, and stopped again at the end under CI=true);
+//  2. format check, then lint, typecheck, unit, integration and e2e tests of every project
+//     (codegen and builds run first as Nx dependencies);
+//  3. one summary line "tests: N passed, M failed" from Jest's JSON results.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const say = (line) => process.stdout.write(`[test] ${line}\n`);
+const env = { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false' };
+const resultsDir = path.join(root, '.cache', 'test-results');
+fs.rmSync(resultsDir, { recursive: true, force: true });
+fs.mkdirSync(resultsDir, { recursive: true });
+
+const startedInfra = !process.env.DATABASE_URL || !process.env.KAFKA_BROKERS;
+say('PostgreSQL and Kafka (given by environment, or local)');
+const up = execFileSync(
+  bin('tsx'),
+  ['--tsconfig', 'tools/infra/tsconfig.json', 'tools/infra/src/cli.ts', 'up'],
+  { cwd: root, env, encoding: 'utf8' },
+);
+process.stdout.write(up);
+for (const line of up.split('\n')) {
+  const m = /^(DATABASE_URL|KAFKA_BROKERS)=(.*)$/.exec(line);
+  if (m) env[m[1]] = m[2];
+}
+
+const steps = [
+  ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
+  [
+    'lint, typecheck, unit and integration tests',
+    bin('nx'),
+    ['run-many', '-t', 'lint', 'typecheck', 'test', '--output-style=static', '--parallel=2'],
+  ],
+  ['end-to-end tests', bin('nx'), ['run-many', '-t', 'e2e', '--output-style=static']],
+];
+let failed = false;
+for (const [name, cmd, args] of steps) {
+  say(name);
+  const r = spawnSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
+  if (r.status !== 0) {
+    say(`FAILED: ${name}`);
+    failed = true;
+    break;
+  }
+}
+
+let passed = 0;
+let failedTests = 0;
+for (const f of fs.existsSync(resultsDir) ? fs.readdirSync(resultsDir) : []) {
+  const r = JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8'));
+  passed += r.numPassedTests;
+  failedTests += r.numFailedTests + r.numRuntimeErrorTestSuites;
+}
+if (process.env.CI === 'true' && startedInfra) {
+  spawnSync(
+    bin('tsx'),
+    ['--tsconfig', 'tools/infra/tsconfig.json', 'tools/infra/src/cli.ts', 'down'],
+    { cwd: root, env, stdio: 'inherit' },
+  );
+}
+if (passed === 0 && !failed) {
+  say('no test ran');
+  failed = true;
+}
+process.stdout.write(`tests: ${passed} passed, ${failedTests} failed\n`);
+process.exit(failed || failedTests > 0 ? 1 : 0);
