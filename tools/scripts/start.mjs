@@ -14,7 +14,7 @@ const run = (cmd, args) =>
   execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
 
 say('building apps (nx run-many -t build)');
-run(bin('nx'), ['run-many', '-t', 'build', '--output-style=static']);
+run(bin('nx'), ['run-many', '-t', 'build', '--output-style=static']); // generates code first
 say('bringing up PostgreSQL and Kafka, migrating');
 run(bin('tsx'), ['--tsconfig', 'tools/infra/tsconfig.json', 'tools/infra/src/cli.ts', 'up']);
 
