@@ -18,7 +18,11 @@ fs.rmSync(resultsDir, { recursive: true, force: true });
 fs.mkdirSync(resultsDir, { recursive: true });
 
 say('code generation (buf + ts-proto, prisma generate)');
-execFileSync(bin('nx'), ['run-many', '-t', 'generate', '--output-style=static'], { cwd: root, env, stdio: 'inherit' });
+execFileSync(bin('nx'), ['run-many', '-t', 'generate', '--output-style=static'], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
 
 const startedInfra = !process.env.DATABASE_URL || !process.env.KAFKA_BROKERS;
 say('PostgreSQL and Kafka (given by environment, or local)');
