@@ -84,6 +84,15 @@ export class AppProcess {
 
   /** Sends `signal` and resolves with the exit code (SIGKILL after `timeoutMs`). */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    // Unexpected errors of the app go to the test output: they explain a failure at 3 a.m.
+    const errors = this.logs().filter((l) => l.level === 'error' || l.level === 'fatal');
+    if (errors.length > 0) {
+      process.stderr.write(
+        `${this.app} (pid ${this.pid}) logged ${errors.length} error(s), first ones:\n`,
+      );
+      for (const e of errors.slice(0, 3))
+        process.stderr.write(`  ${JSON.stringify(e).slice(0, 2000)}\n`);
+    }
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);

@@ -14,7 +14,7 @@ const SOCKET_UNAVAILABLE = new Set([
   'ENOTFOUND',
 ]);
 const MESSAGE_UNAVAILABLE =
-  /(connect|connection|terminat|timeout|timed out|ECONNREFUSED|Transaction already closed|Transaction API error|DatabaseNotReachable|ConnectionClosed)/i;
+  /(can't reach database|connect|connection|terminat|timeout|timed out|ECONNREFUSED|Transaction already closed|Transaction API error|DatabaseNotReachable|ConnectionClosed)/i;
 
 /** True when `e` (or its cause chain) says the database is unreachable or too slow. */
 export function isDatabaseUnavailable(e: unknown): boolean {
@@ -39,7 +39,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
     )
       return true;
     if (typeof err.message === 'string' && MESSAGE_UNAVAILABLE.test(err.message)) return true;
-    cur = err.cause;
+    cur = err.meta?.driverAdapterError ?? err.cause;
   }
   return false;
 }
