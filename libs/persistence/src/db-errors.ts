@@ -16,16 +16,23 @@ const SOCKET_UNAVAILABLE = new Set([
 const MESSAGE_UNAVAILABLE =
   /(can't reach database|connect|connection|terminat|timeout|timed out|ECONNREFUSED|Transaction already closed|Transaction API error|DatabaseNotReachable|ConnectionClosed)/i;
 
-/** True when `e` (or its cause chain) says the database is unreachable or too slow. */
+type ErrorLike = {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  originalCode?: unknown;
+  kind?: unknown;
+  meta?: { driverAdapterError?: unknown };
+};
+
+/**
+ * True when `e` says the database is unreachable or too slow. Walks the cause chain, including
+ * the driver adapter's error that Prisma attaches as `meta.driverAdapterError` (raw queries
+ * report an unreachable server as P2010 with `cause.kind = DatabaseNotReachable`).
+ */
 export function isDatabaseUnavailable(e: unknown): boolean {
-  for (let cur: unknown = e, depth = 0; cur && depth < 6; depth++) {
-    const err = cur as {
-      code?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      originalCode?: unknown;
-      kind?: unknown;
-    };
+  for (let cur: unknown = e, depth = 0; cur && depth < 8; depth++) {
+    const err = cur as ErrorLike;
     const codes = [err.code, err.originalCode].filter((c): c is string => typeof c === 'string');
     if (
       codes.some(
