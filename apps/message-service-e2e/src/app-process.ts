@@ -38,7 +38,12 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = new AppProcess(app, child);
-    await proc.waitForLog((l) => l.msg === readyMessage, timeoutMs);
+    try {
+      await proc.waitForLog((l) => l.msg === readyMessage, timeoutMs);
+    } catch (e) {
+      child.kill('SIGKILL'); // never leave an orphan behind a failed start
+      throw e;
+    }
     return proc;
   }
 

@@ -58,8 +58,9 @@ export class KafkaPublisher {
           const { message, ...extra } = log;
           // Expected: we limit retries on purpose so that an outage surfaces as an error here.
           if (message.includes('Limiting retries for the idempotent producer')) return;
-          if (level <= logLevel.ERROR) kafkaLogger.error(extra, message);
-          else kafkaLogger.warn(extra, message);
+          // kafkajs logs every error response at ERROR, also those it retries (coordinator
+          // loading, topic already exists): warnings for us. The relay logs real failures.
+          kafkaLogger.warn({ ...extra, kafkajsLevel: level }, message);
         },
     });
   }
@@ -85,6 +86,9 @@ export class KafkaPublisher {
         ],
       });
       if (created) this.logger.info({ topic: this.options.topic }, 'created Kafka topic');
+    } catch (e) {
+      // Another client created it at the same moment: that is what we wanted.
+      if (!isTopicAlreadyExists(e)) throw e;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -130,6 +134,11 @@ export class KafkaPublisher {
       throw classify(e);
     }
   }
+}
+
+function isTopicAlreadyExists(e: unknown): boolean {
+  const errors = (e as { errors?: { type?: string }[] }).errors ?? [e as { type?: string }];
+  return errors.length > 0 && errors.every((x) => x?.type === 'TOPIC_ALREADY_EXISTS');
 }
 
 function classify(e: unknown): PublishError {

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { createPrisma, PrismaClient, writeOutboxEvent } from '@realchat/persistence';
+import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
+import type { ReceivedEvent } from './kafka-events';
+
+/**
+ * Commits outbox events the way message-api does (one transaction each, with NOTIFY), for a set
+ * of conversations, each event carrying its conversation's next sequence. Records what was
+ * committed so that a test can compare it with what reached Kafka.
+ */
+export class OutboxLoad {
+  readonly committed = new Map<string, number>(); // conversation -> last committed sequence
+  private readonly prisma: PrismaClient;
+  private stopped = false;
+
+  constructor(
+    databaseUrl: string,
+    readonly conversations: string[],
+  ) {
+    this.prisma = createPrisma({ url: databaseUrl, poolSize: conversations.length + 2 });
+  }
+
+  /** Writes until `stop()` or `eventsPerConversation` each, pausing `pauseMs` between events. */
+  async run(eventsPerConversation: number, pauseMs = 0): Promise<void> {
+    await Promise.all(
+      this.conversations.map(async (c) => {
+        for (let seq = 1; seq <= eventsPerConversation && !this.stopped; seq++) {
+          const payload = MessageSentEvent.encode({
+            message: {
+              conversationId: c,
+              sequence: seq,
+              messageId: randomUUID(),
+              senderUserId: 'load',
+              messageType: 'text',
+              content: `m${seq}`,
+              metadataJson: '',
+              deletionMode: 0,
+              sentAt: new Date(),
+              deletedAt: undefined,
+            },
+          }).finish();
+          const envelope = EventEnvelope.encode({
+            eventType: EventType.EVENT_TYPE_MESSAGE_SENT,
+            schemaVersion: 1,
+            occurredAt: new Date(),
+            payload: Buffer.from(payload),
+          }).finish();
+          await this.prisma.$transaction((tx) =>
+            writeOutboxEvent(tx, {
+              eventId: randomUUID(),
+              conversationId: c,
+              eventType: EventType.EVENT_TYPE_MESSAGE_SENT,
+              schemaVersion: 1,
+              payload: envelope,
+            }),
+          );
+          this.committed.set(c, seq);
+          if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+        }
+      }),
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get total(): number {
+    return [...this.committed.values()].reduce((a, b) => a + b, 0);
+  }
+
+  async close(): Promise<void> {
+    await this.prisma.$disconnect();
+  }
+}
+
+/**
+ * What at-least-once, ordered per conversation means: with duplicates (same event-id) dropped,
+ * each conversation's events arrive exactly as committed, 1..N in order. Returns the problems.
+ */
+export function deliveryProblems(
+  committed: Map<string, number>,
+  events: ReceivedEvent[],
+): string[] {
+  const problems: string[] = [];
+  for (const [c, last] of committed) {
+    const seen = new Set<string>();
+    const sequences: number[] = [];
+    for (const e of events) {
+      if (e.key !== c || seen.has(e.headers['event-id'])) continue;
+      seen.add(e.headers['event-id']);
+      sequences.push(e.position);
+    }
+    const expected = Array.from({ length: last }, (_, i) => i + 1);
+    if (sequences.length !== expected.length || sequences.some((s, i) => s !== expected[i])) {
+      const firstBad = sequences.findIndex((s, i) => s !== expected[i]);
+      problems.push(
+        `${c}: ${sequences.length}/${last} distinct events, first out of place at index ${firstBad} (${sequences.slice(Math.max(0, firstBad - 2), firstBad + 3).join(',')})`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Polls until `done()` or fails after `timeoutMs` with `what`. */
+export async function eventually(
+  what: string,
+  done: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
