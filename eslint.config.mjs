@@ -66,6 +66,7 @@ export default tseslint.config(
                 'type:persistence',
                 'type:proto',
                 'type:platform',
+                'type:tooling',
               ],
             },
             {

@@ -20,10 +20,13 @@ export class EventCollector {
   readonly events: ReceivedEvent[] = [];
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start(topic: string): Promise<EventCollector> {
+  static async start(
+    topic: string,
+    brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+  ): Promise<EventCollector> {
     const kafka = new Kafka({
       clientId: 'e2e-collector',
-      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+      brokers: brokers.split(','),
       logLevel: logLevel.NOTHING,
     });
     // The topic may not exist yet (the relay creates it): create it the same way first.
