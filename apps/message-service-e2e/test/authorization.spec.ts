@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { freshDatabase } from '../src/database';
-import { Stack } from '../src/stack';
-import { failure, status } from '../src/status';
+import { failure, freshDatabase, Stack, status } from '@realchat/testing';
 
 /** Who may do what: the authorization matrix of the MessageApi. */
 describe('authorization matrix', () => {

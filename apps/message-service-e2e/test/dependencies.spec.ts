@@ -1,10 +1,14 @@
 import net from 'node:net';
 import { Metadata } from '@grpc/grpc-js';
-import { AppProcess } from '../src/app-process';
-import { MessageApi } from '../src/clients';
-import { freshDatabase, query } from '../src/database';
-import { Stack } from '../src/stack';
-import { failure, status } from '../src/status';
+import {
+  AppProcess,
+  failure,
+  freshDatabase,
+  MessageApi,
+  query,
+  Stack,
+  status,
+} from '@realchat/testing';
 
 /** A TCP proxy that the test can cut and restore: PostgreSQL "going away" without stopping it. */
 class CuttableProxy {

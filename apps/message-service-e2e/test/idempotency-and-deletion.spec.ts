@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeletionMode } from '../src/clients';
-import { freshDatabase, query } from '../src/database';
-import { Stack } from '../src/stack';
-import { failure, status } from '../src/status';
+import { DeletionMode, failure, freshDatabase, query, Stack, status } from '@realchat/testing';
 
 /** Exact idempotency across instances, and deletions that every client learns of. */
 describe('idempotency and deletion (two message-api instances)', () => {

@@ -2,8 +2,7 @@ import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { DeleteMessageRequest, SendMessageRequest } from '@realchat/proto';
 import fc from 'fast-check';
-import { freshDatabase, query } from '../src/database';
-import { Stack } from '../src/stack';
+import { freshDatabase, query, Stack } from '@realchat/testing';
 
 /**
  * No input, however malformed, may produce INTERNAL or UNKNOWN, crash a process, or leave a

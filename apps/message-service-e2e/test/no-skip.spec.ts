@@ -1,6 +1,4 @@
-import { freshDatabase } from '../src/database';
-import { MessageApi } from '../src/clients';
-import { Stack } from '../src/stack';
+import { freshDatabase, MessageApi, Stack } from '@realchat/testing';
 
 /**
  * The no-skip property: two message-api instances, concurrent senders and deleters on a few

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { freshDatabase, query } from '../src/database';
-import { EventCollector } from '../src/kafka-events';
-import { deliveryProblems, eventually, OutboxLoad } from '../src/outbox-load';
-import { Stack } from '../src/stack';
+import {
+  deliveryProblems,
+  EventCollector,
+  eventually,
+  freshDatabase,
+  OutboxLoad,
+  query,
+  Stack,
+} from '@realchat/testing';
 
 /**
  * The relay under crashes and scaling: every committed event reaches Kafka at least once, and

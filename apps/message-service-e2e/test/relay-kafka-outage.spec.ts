@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { localKafka, startKafka, stopKafka } from '@realchat/infra';
-import { freshDatabase, query } from '../src/database';
-import { EventCollector } from '../src/kafka-events';
-import { deliveryProblems, eventually, OutboxLoad } from '../src/outbox-load';
-import { Stack } from '../src/stack';
+import {
+  deliveryProblems,
+  EventCollector,
+  eventually,
+  freshDatabase,
+  OutboxLoad,
+  query,
+  Stack,
+} from '@realchat/testing';
 
 /**
  * Kafka stopped during load and started again: nothing is lost and the relay catches up by

@@ -1,8 +1,5 @@
 import { EventType } from '@realchat/proto';
-import { DeletionMode } from '../src/clients';
-import { freshDatabase } from '../src/database';
-import { EventCollector } from '../src/kafka-events';
-import { Stack } from '../src/stack';
+import { DeletionMode, EventCollector, freshDatabase, Stack } from '@realchat/testing';
 
 /**
  * The acceptance path of the walking skeleton: the three built apps as separate processes,

@@ -67,6 +67,10 @@ export class Stack {
     return relay;
   }
 
+  get stubPid(): number {
+    return this.stub.pid;
+  }
+
   get conversationAddress(): string {
     return `127.0.0.1:${this.stub.port()}`;
   }

@@ -1,0 +1,190 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { ensureKafkaJars, REPO_ROOT } from '@realchat/infra';
+import { createPrisma, writeOutboxEvent } from '@realchat/persistence';
+import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
+import { Stack } from '@realchat/testing';
+import { fmt, openLoop, peakRss, percentiles } from './stats';
+
+const BATCH = 500;
+
+function envelope(conversationId: string, sequence: number): Uint8Array {
+  const payload = MessageSentEvent.encode({
+    message: {
+      messageId: randomUUID(),
+      conversationId,
+      senderUserId: 'alice',
+      sequence,
+      messageType: 'text',
+      content: 'hello from the benchmark',
+      metadataJson: '',
+      sentAt: new Date(),
+      deletedAt: undefined,
+      deletionMode: 0,
+    },
+  }).finish();
+  return EventEnvelope.encode({
+    eventType: EventType.EVENT_TYPE_MESSAGE_SENT,
+    schemaVersion: 1,
+    occurredAt: new Date(),
+    payload: Buffer.from(payload),
+  }).finish();
+}
+
+/**
+ * Relay: commit-to-Kafka latency at a steady 500 events/s (the topic uses LogAppendTime, so a
+ * record's timestamp is when the broker appended it), the maximum drain rate of a backlog, and
+ * Kafka's own ProducerPerformance with the same record size, acks and batch size.
+ */
+export async function relayBench(
+  databaseUrl: string,
+  brokers: string,
+  seconds: number,
+  out: (line: string) => void,
+) {
+  const topic = `relay-bench-${randomUUID().slice(0, 8)}`;
+  const kafka = new Kafka({
+    clientId: 'relay-bench',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic,
+        numPartitions: 12,
+        replicationFactor: 1,
+        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+      },
+    ],
+  });
+  await admin.disconnect();
+
+  const committedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const consumer = kafka.consumer({ groupId: `relay-bench-${randomUUID()}`, maxWaitTimeInMs: 10 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const at = committedAt.get(String(message.headers?.['event-id']));
+      if (at !== undefined) latencies.push(Number(message.timestamp) - at);
+    },
+  });
+
+  const stack = await Stack.start({
+    databaseUrl,
+    messageApis: 0,
+    topic,
+    relayEnv: { RELAY_BATCH_SIZE: String(BATCH) },
+  });
+  const prisma = createPrisma({ url: databaseUrl, poolSize: 16 });
+  try {
+    const relay = await stack.startRelay();
+    const conversations = Array.from({ length: 200 }, (_, i) => `relay-bench-${i}`);
+    const sequences = new Map<string, number>();
+    const write = async () => {
+      const c = conversations[Math.floor(Math.random() * conversations.length)];
+      const seq = (sequences.get(c) ?? 0) + 1;
+      sequences.set(c, seq);
+      const eventId = randomUUID();
+      await prisma.$transaction((tx) =>
+        writeOutboxEvent(tx, {
+          eventId,
+          conversationId: c,
+          eventType: EventType.EVENT_TYPE_MESSAGE_SENT,
+          schemaVersion: 1,
+          payload: envelope(c, seq),
+        }),
+      );
+      committedAt.set(eventId, Date.now());
+    };
+    for (let i = 0; i < 200; i++) await write(); // warm-up
+    await new Promise((r) => setTimeout(r, 1000));
+    latencies.length = 0;
+    const load = await openLoop(500, seconds * 1000, write);
+    const until = Date.now() + 10_000;
+    while (latencies.length < load.count && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    const l = percentiles(latencies);
+    out(
+      `Relay: commit-to-Kafka at a steady 500 events/s for ${seconds} s: p50 ${fmt(l.p50, 1)} ms, p99 ${fmt(l.p99, 1)} ms, max ${fmt(l.max, 1)} ms (${fmt(latencies.length)} of ${fmt(load.count)} events)`,
+    );
+
+    // Maximum throughput: stop the relay, commit a backlog, start it and time the drain.
+    await relay.stop('SIGTERM');
+    const backlog = 50_000;
+    const sample = Buffer.from(envelope('relay-bench-x', 1));
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(
+      `INSERT INTO outbox (event_id, conversation_id, key_hash, event_type, schema_version, payload)
+       SELECT gen_random_uuid(), 'drain-' || (i % 500), (i % 500), 10, 1, $1 FROM generate_series(1, ${backlog}) i`,
+      [sample],
+    );
+    const started = performance.now();
+    const second = await stack.startRelay({ RELAY_BATCH_SIZE: String(BATCH) });
+    const { rssMb } = await peakRss({ 'outbox-relay': second.pid }, async () => {
+      for (;;) {
+        const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    const drainPerSecond = backlog / ((performance.now() - started) / 1000);
+    await client.end();
+    out(
+      `  drain of a ${fmt(backlog)}-event backlog (batch ${BATCH}): ${fmt(drainPerSecond)} events/s, relay peak RSS ${fmt(rssMb['outbox-relay'])} MB (includes start-up)`,
+    );
+
+    const perf = producerPerformance(brokers, sample.length, backlog);
+    out(
+      `  Kafka ProducerPerformance (same record size ${sample.length} B, acks=all, idempotent, 1 in flight, batch.size 65536): ${fmt(perf)} records/s | relay/perf-tool ratio ${fmt((100 * drainPerSecond) / perf)}%`,
+    );
+    return { drainPerSecond };
+  } finally {
+    await consumer.disconnect();
+    await prisma.$disconnect();
+    await stack.stop();
+  }
+}
+
+/** org.apache.kafka.tools.ProducerPerformance from the Kafka jars; returns records/s. */
+function producerPerformance(brokers: string, recordSize: number, records: number): number {
+  const libs = ensureKafkaJars();
+  const output = execFileSync(
+    'java',
+    [
+      '-Xmx512m',
+      `-Dlog4j2.configurationFile=${path.join(REPO_ROOT, 'tools/infra/kafka/log4j2.properties')}`,
+      '-cp',
+      `${libs}/*`,
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      `perf-${randomUUID().slice(0, 8)}`,
+      '--num-records',
+      String(records),
+      '--record-size',
+      String(recordSize),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${brokers}`,
+      'acks=all',
+      'enable.idempotence=true',
+      'max.in.flight.requests.per.connection=1',
+      'batch.size=65536',
+      'linger.ms=0',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const m = /records sent, ([\d.]+) records\/sec/.exec(output.trim().split('\n').pop() ?? '');
+  if (!m) throw new Error(`unexpected ProducerPerformance output:\n${output}`);
+  return Number(m[1]);
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { MessageApi, Stack } from '@realchat/testing';
+import { hasPgbench, pgbench, sendMessageScript } from './pgbench';
+import { closedLoop, fmt, openLoop, peakRss } from './stats';
+
+const CONVERSATIONS = 1000;
+
+/** SendMessage throughput/latency against pgbench running the same SQL, in one run. */
+export async function sendBench(databaseUrl: string, seconds: number, out: (line: string) => void) {
+  const stack = await Stack.start({ databaseUrl });
+  try {
+    out(`SendMessage: ${CONVERSATIONS} conversations, ${seconds} s per step`);
+    const conversations = stack.conversationApi();
+    const ids: string[] = [];
+    for (let i = 0; i < CONVERSATIONS; i++)
+      ids.push(
+        (await conversations.create(['alice', 'bob'], `bench-${i + 1}`)).conversation!
+          .conversationId,
+      );
+    await seedPgbenchConversations(databaseUrl);
+    const apis = Array.from({ length: 4 }, () => stack.messageApi());
+    const send = (w: number) => {
+      const api: MessageApi = apis[w % apis.length];
+      return api.send('alice', {
+        conversationId: ids[Math.floor(Math.random() * ids.length)],
+        senderUserId: 'alice',
+        idempotencyKey: randomUUID(),
+        content: 'hello from the benchmark',
+      });
+    };
+    await closedLoop(8, 2000, send); // warm-up: JIT, pools, caches
+
+    const pids = { 'message-api': stack.apis[0].pid, 'conversation-stub': stack.stubPid };
+    let best = 0;
+    const rows: string[] = [];
+    const { rssMb } = await peakRss(pids, async () => {
+      for (const c of [1, 8, 16, 32]) {
+        const r = await closedLoop(c, seconds * 1000, send);
+        const ref = hasPgbench()
+          ? pgbench(databaseUrl, sendMessageScript(CONVERSATIONS, 'pgb-'), c, seconds)
+          : NaN;
+        best = Math.max(best, r.perSecond);
+        rows.push(
+          `  ${String(c).padStart(2)} clients: ${fmt(r.perSecond)} sends/s (p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, errors ${r.errors}) | pgbench same SQL ${fmt(ref)} tps | ratio ${fmt((100 * r.perSecond) / ref)}%`,
+        );
+        out(rows[rows.length - 1]);
+      }
+    });
+    const half = Math.round(best / 2);
+    const r = await openLoop(half, seconds * 1000, (i) => send(i));
+    out(
+      `  at half the best load (${fmt(half)}/s, open loop): p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, errors ${r.errors}, skipped ${r.skipped}`,
+    );
+    out(
+      `  peak RSS: ${Object.entries(rssMb)
+        .map(([k, v]) => `${k} ${fmt(v)} MB`)
+        .join(', ')}`,
+    );
+    return { best };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** Conversations `pgb-1..n` with sequence counters, for pgbench (kept apart from message-api's). */
+async function seedPgbenchConversations(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`INSERT INTO stub_conversations (conversation_id, type, display_name, avatar_url)
+    SELECT 'pgb-' || i, 2, '', '' FROM generate_series(1, ${CONVERSATIONS}) i ON CONFLICT DO NOTHING`);
+  await client.query(
+    `INSERT INTO stub_sequences (conversation_id) SELECT 'pgb-' || i FROM generate_series(1, ${CONVERSATIONS}) i ON CONFLICT DO NOTHING`,
+  );
+  await client.end();
+}

@@ -1,0 +1,101 @@
+/** Latency percentiles (ms) of a list of samples. */
+export function percentiles(samples: number[]): { p50: number; p99: number; max: number } {
+  if (samples.length === 0) return { p50: 0, p99: 0, max: 0 };
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
+}
+
+export const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Peak resident memory (MB) of processes, sampled every 200 ms while `work` runs. */
+export async function peakRss<T>(
+  pids: Record<string, number>,
+  work: () => Promise<T>,
+): Promise<{ result: T; rssMb: Record<string, number> }> {
+  const fs = await import('node:fs');
+  const peak: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
+  const sample = () => {
+    for (const [name, pid] of Object.entries(pids)) {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) peak[name] = Math.max(peak[name], Number(m[1]) / 1024);
+      } catch {
+        // process gone
+      }
+    }
+  };
+  const timer = setInterval(sample, 200);
+  try {
+    const result = await work();
+    sample();
+    return { result, rssMb: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Runs `worker` on `concurrency` loops for `ms`; returns operations/s and latencies. */
+export async function closedLoop(
+  concurrency: number,
+  ms: number,
+  op: (worker: number, i: number) => Promise<unknown>,
+) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = Date.now() + ms;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let i = 0; Date.now() < end; i++) {
+        const t = performance.now();
+        try {
+          await op(w, i);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { perSecond: latencies.length / seconds, errors, ...percentiles(latencies) };
+}
+
+/** Starts `op` at a fixed rate (open loop) for `ms`, with at most `maxInFlight` outstanding. */
+export async function openLoop(
+  ratePerSecond: number,
+  ms: number,
+  op: (i: number) => Promise<unknown>,
+  maxInFlight = 256,
+) {
+  const latencies: number[] = [];
+  let errors = 0;
+  let inFlight = 0;
+  let skipped = 0;
+  const pending: Promise<void>[] = [];
+  const started = performance.now();
+  const total = Math.floor((ratePerSecond * ms) / 1000);
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (inFlight >= maxInFlight) {
+      skipped++;
+      continue;
+    }
+    inFlight++;
+    const t = performance.now();
+    pending.push(
+      op(i)
+        .then(
+          () => void latencies.push(performance.now() - t),
+          () => void errors++,
+        )
+        .finally(() => void inFlight--),
+    );
+  }
+  await Promise.all(pending);
+  return { errors, skipped, ...percentiles(latencies), count: latencies.length };
+}

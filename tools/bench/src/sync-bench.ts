@@ -1,0 +1,57 @@
+import { Client } from 'pg';
+import { Stack } from '@realchat/testing';
+import { hasPgbench, pgbench } from './pgbench';
+import { closedLoop, fmt } from './stats';
+
+const MESSAGES = 10_000;
+const PAGE = 100;
+const CLIENTS = 8;
+
+/** SyncMessages rows/s against the same SQL run by pgbench, in one run. */
+export async function syncBench(databaseUrl: string, seconds: number, out: (line: string) => void) {
+  const stack = await Stack.start({ databaseUrl });
+  try {
+    const { conversation } = await stack.conversationApi().create(['alice', 'bob'], 'sync-bench');
+    const c = conversation!.conversationId;
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(
+      `INSERT INTO messages (message_id, conversation_id, sender_user_id, sequence, message_type, content, metadata_json, payload_hash, sent_at)
+       SELECT gen_random_uuid(), $1, 'alice', i, 'text', 'message number ' || i || ' of the sync benchmark', '', md5(i::text), now()
+       FROM generate_series(1, ${MESSAGES}) i`,
+      [c],
+    );
+    await client.query('ANALYZE messages');
+    await client.end();
+    const apis = Array.from({ length: 4 }, () => stack.messageApi());
+    const sync = (w: number) =>
+      apis[w % apis.length].sync('bob', {
+        conversationId: c,
+        afterSequence: Math.floor(Math.random() * (MESSAGES - PAGE)),
+        pageSize: PAGE,
+      });
+    await closedLoop(CLIENTS, 2000, sync);
+    const r = await closedLoop(CLIENTS, seconds * 1000, sync);
+    const ref = hasPgbench() ? pgbench(databaseUrl, syncScript(c), CLIENTS, seconds) : NaN;
+    out(
+      `SyncMessages: ${CLIENTS} clients, pages of ${PAGE} from ${fmt(MESSAGES)} messages, ${seconds} s`,
+    );
+    out(
+      `  ${fmt(r.perSecond * PAGE)} rows/s (${fmt(r.perSecond)} calls/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms) | raw SQL (pgbench) ${fmt(ref * PAGE)} rows/s | ratio ${fmt((100 * r.perSecond) / ref)}%`,
+    );
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The statement MessageStore.readSync runs (libs/persistence/src/message-store.ts). */
+function syncScript(c: string): string {
+  return `\\set after random(0, ${MESSAGES - PAGE})
+WITH m AS (SELECT * FROM messages WHERE conversation_id = '${c}' AND sequence > :after ORDER BY sequence LIMIT ${PAGE + 1}),
+bound AS (SELECT CASE WHEN count(*) > ${PAGE} THEN (SELECT sequence FROM m ORDER BY sequence OFFSET ${PAGE - 1} LIMIT 1) END AS upper FROM m),
+d AS (SELECT messages.* FROM messages, bound WHERE conversation_id = '${c}' AND deletion_sequence > :after AND (bound.upper IS NULL OR deletion_sequence <= bound.upper) ORDER BY deletion_sequence LIMIT 1001)
+SELECT 'm' AS kind, m.* FROM m UNION ALL SELECT 'd', d.* FROM d UNION ALL SELECT 'l', NULL, NULL, NULL,
+GREATEST((SELECT max(sequence) FROM messages WHERE conversation_id = '${c}'), (SELECT max(deletion_sequence) FROM messages WHERE conversation_id = '${c}')),
+NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+`;
+}
