@@ -143,7 +143,15 @@ export async function relayBench(
       `  drain of a ${fmt(backlog)}-event backlog (batch ${BATCH}): ${fmt(drainPerSecond)} events/s, relay peak RSS ${fmt(rssMb['outbox-relay'])} MB (includes start-up)`,
     );
 
-    const perf = producerPerformance(brokers, sample.length, backlog);
+    const perfTopic = `perf-${randomUUID().slice(0, 8)}`;
+    const perfAdmin = kafka.admin();
+    await perfAdmin.connect();
+    await perfAdmin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: perfTopic, numPartitions: 12, replicationFactor: 1 }],
+    });
+    await perfAdmin.disconnect();
+    const perf = producerPerformance(brokers, perfTopic, sample.length, backlog);
     out(
       `  Kafka ProducerPerformance (same record size ${sample.length} B, acks=all, idempotent, 1 in flight, batch.size 65536): ${fmt(perf)} records/s | relay/perf-tool ratio ${fmt((100 * drainPerSecond) / perf)}%`,
     );
@@ -156,7 +164,12 @@ export async function relayBench(
 }
 
 /** org.apache.kafka.tools.ProducerPerformance from the Kafka jars; returns records/s. */
-function producerPerformance(brokers: string, recordSize: number, records: number): number {
+function producerPerformance(
+  brokers: string,
+  topic: string,
+  recordSize: number,
+  records: number,
+): number {
   const libs = ensureKafkaJars();
   const output = execFileSync(
     'java',
@@ -167,7 +180,7 @@ function producerPerformance(brokers: string, recordSize: number, records: numbe
       `${libs}/*`,
       'org.apache.kafka.tools.ProducerPerformance',
       '--topic',
-      `perf-${randomUUID().slice(0, 8)}`,
+      topic,
       '--num-records',
       String(records),
       '--record-size',

@@ -10,9 +10,8 @@ async function main(): Promise<void> {
     await startPostgres(localPostgres());
     url = localPostgres().url;
   }
-  const applied = await applyMigrations(url, path.join(REPO_ROOT, 'prisma', 'migrations'), (l) =>
-    process.stdout.write(`migrate: ${l}\n`),
-  );
+  const dir = process.env.REALCHAT_MIGRATIONS_DIR ?? path.join(REPO_ROOT, 'prisma', 'migrations');
+  const applied = await applyMigrations(url, dir, (l) => process.stdout.write(`migrate: ${l}\n`));
   process.stdout.write(`migrate: ${applied.length} migration(s) applied, database is up to date\n`);
 }
 
