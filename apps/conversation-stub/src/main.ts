@@ -1,5 +1,5 @@
 /** conversation-stub composition root: a durable stand-in for RealChat's Conversation API. */
-import { ConversationStore, createPrisma } from '@realchat/persistence';
+import { ConversationStore, Database } from '@realchat/persistence';
 import { createLogger, runService, startGrpcServer, stopGrpcServer } from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
 import { Conversations } from './app/conversations';
@@ -9,11 +9,8 @@ import { conversationApiHandlers } from './grpc/conversation-api-handlers';
 runService('conversation-stub', async () => {
   const config = loadConversationStubConfig(process.env);
   const logger = createLogger('conversation-stub', config.LOG_LEVEL);
-  const prisma = createPrisma({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
-  const handlers = conversationApiHandlers(
-    new Conversations(new ConversationStore(prisma)),
-    logger,
-  );
+  const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  const handlers = conversationApiHandlers(new Conversations(new ConversationStore(db)), logger);
   const { server, port } = await startGrpcServer(
     ConversationApiService,
     handlers,
@@ -28,7 +25,7 @@ runService('conversation-stub', async () => {
     logger,
     stop: async () => {
       await stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
-      await prisma.$disconnect();
+      await db.close();
     },
   };
 });

@@ -1,5 +1,5 @@
 import { credentials, Metadata, Server, ServiceError, status } from '@grpc/grpc-js';
-import { ConversationStore, createPrisma, PrismaClient } from '@realchat/persistence';
+import { ConversationStore, Database } from '@realchat/persistence';
 import { createLogger, fieldViolationsOf, startGrpcServer } from '@realchat/platform';
 import {
   ConversationApiClient,
@@ -11,14 +11,14 @@ import { randomUUID } from 'node:crypto';
 import { Conversations } from '../src/app/conversations';
 import { conversationApiHandlers } from '../src/grpc/conversation-api-handlers';
 
-let prisma: PrismaClient;
+let db: Database;
 let server: Server;
 let client: ConversationApiClient;
 
 beforeAll(async () => {
-  prisma = createPrisma({ url: process.env.DATABASE_URL!, poolSize: 5 });
+  db = new Database({ url: process.env.DATABASE_URL!, poolSize: 5 });
   const handlers = conversationApiHandlers(
-    new Conversations(new ConversationStore(prisma)),
+    new Conversations(new ConversationStore(db)),
     createLogger('test', 'silent'),
   );
   const started = await startGrpcServer(ConversationApiService, handlers, '127.0.0.1', 0);
@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client.close();
   server.forceShutdown();
-  await prisma.$disconnect();
+  await db.close();
 });
 
 function rpc<Req, Res>(method: keyof ConversationApiClient, req: Req): Promise<Res> {

@@ -2,7 +2,7 @@
  * message-api composition root: configuration, wiring, start, graceful stop.
  * Nothing else reads process.env.
  */
-import { createPrisma, MessageStore } from '@realchat/persistence';
+import { Database, MessageStore } from '@realchat/persistence';
 import { createLogger, runService, startGrpcServer, stopGrpcServer } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
@@ -16,8 +16,8 @@ runService('message-api', async () => {
   const config = loadMessageApiConfig(process.env);
   const logger = createLogger('message-api', config.LOG_LEVEL);
 
-  const prisma = createPrisma({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
-  const store = new MessageStore(prisma, config.WRITE_TX_TIMEOUT_MS);
+  const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  const store = new MessageStore(db, config.WRITE_TX_TIMEOUT_MS);
   const conversations = new ConversationApiDirectory({
     address: config.CONVERSATION_API_ADDR,
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
@@ -56,7 +56,7 @@ runService('message-api', async () => {
     stop: async () => {
       await stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
       conversations.close();
-      await prisma.$disconnect();
+      await db.close();
     },
   };
 });

@@ -1,6 +1,6 @@
 /** outbox-relay composition root: streams outbox rows to Kafka until SIGTERM. */
 import os from 'node:os';
-import { createPrisma, OutboxListener, OutboxStore, ShardLeases } from '@realchat/persistence';
+import { Database, OutboxListener, OutboxStore, ShardLeases } from '@realchat/persistence';
 import { createLogger, runService } from '@realchat/platform';
 import { loadRelayConfig } from './config';
 import { startHttpServer } from './http-server';
@@ -17,10 +17,10 @@ runService(
     const logger = createLogger('outbox-relay', config.LOG_LEVEL).child({ replica: replicaId });
     const metrics = new RelayMetrics();
 
-    const prisma = createPrisma({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
-    const outbox = new OutboxStore(prisma, config.RELAY_SHARD_COUNT);
+    const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+    const outbox = new OutboxStore(db, config.RELAY_SHARD_COUNT);
     const shardLeases = new ShardLeases(
-      prisma,
+      db,
       replicaId,
       config.RELAY_SHARD_COUNT,
       config.RELAY_LEASE_MS,
@@ -103,7 +103,7 @@ runService(
         await listener.close();
         await publisher.disconnect();
         http.server.close();
-        await prisma.$disconnect();
+        await db.close();
       },
     };
   },

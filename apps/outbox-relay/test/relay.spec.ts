@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import {
-  createPrisma,
   createScratchDatabase,
+  Database,
   OutboxStore,
-  PrismaClient,
   ShardLeases,
   writeOutboxEvent,
 } from '@realchat/persistence';
@@ -18,18 +17,18 @@ import { Relay } from '../src/relay';
 
 const logger = createLogger('relay-test', 'silent');
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-let url: string;
-let prisma: PrismaClient;
+let db: Database;
 
-beforeAll(async () => {
-  url = await createScratchDatabase(
+// Each test gets its own database: shard leases and the outbox are shared by every relay of one.
+beforeEach(async () => {
+  const url = await createScratchDatabase(
     process.env.DATABASE_URL!,
     'relay_unit',
     path.resolve(__dirname, '../../../prisma/migrations'),
   );
-  prisma = createPrisma({ url, poolSize: 5 });
+  db = new Database({ url, poolSize: 5 });
 });
-afterAll(() => prisma.$disconnect());
+afterEach(() => db.close());
 
 function envelope(eventType = EventType.EVENT_TYPE_MESSAGE_SENT): Uint8Array {
   return EventEnvelope.encode({
@@ -46,7 +45,7 @@ async function enqueue(
   eventType = EventType.EVENT_TYPE_MESSAGE_SENT,
 ): Promise<string> {
   const eventId = randomUUID();
-  await prisma.$transaction((tx) =>
+  await db.transaction((tx) =>
     writeOutboxEvent(tx, { eventId, conversationId, eventType, schemaVersion: 1, payload }),
   );
   return eventId;
@@ -54,8 +53,8 @@ async function enqueue(
 
 describe('ShardLeases', () => {
   it('splits shards fairly between replicas and fences a replica that lost a shard', async () => {
-    const a = new ShardLeases(prisma, 'a', 8, 5000);
-    const b = new ShardLeases(prisma, 'b', 8, 5000);
+    const a = new ShardLeases(db, 'a', 8, 5000);
+    const b = new ShardLeases(db, 'b', 8, 5000);
     const metrics = new RelayMetrics();
     const ka = new LeaseKeeper(a, 8, 5000, logger, metrics, () => undefined);
     const kb = new LeaseKeeper(b, 8, 5000, logger, metrics, () => undefined);
@@ -70,7 +69,7 @@ describe('ShardLeases', () => {
     expect(kb.usable().map((l) => l.shard)).toEqual([0, 1, 2, 3].map((s) => s + 4));
 
     // Fencing: acknowledging under a stale epoch deletes nothing.
-    const outbox = new OutboxStore(prisma, 8);
+    const outbox = new OutboxStore(db, 8);
     const conversation = `c-${randomUUID()}`;
     await enqueue(conversation, envelope());
     const leases = [...ka.usable(), ...kb.usable()];
@@ -98,11 +97,11 @@ describe('Relay', () => {
   it('parks an unpublishable row after bounded attempts and keeps publishing the rest', async () => {
     const topic = `relay-test-${randomUUID()}`;
     const metrics = new RelayMetrics();
-    const leases = new ShardLeases(prisma, 'solo', 4, 5000);
+    const leases = new ShardLeases(db, 'solo', 4, 5000);
     await leases.ensureShards();
     const keeper = new LeaseKeeper(leases, 4, 5000, logger, metrics, () => undefined);
     await keeper.round();
-    const outbox = new OutboxStore(prisma, 4);
+    const outbox = new OutboxStore(db, 4);
     const publisher = new KafkaPublisher(
       {
         brokers,
@@ -135,13 +134,13 @@ describe('Relay', () => {
     const stop = new AbortController();
     const running = relay.run(stop.signal);
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && (await prisma.outboxEvent.count()) > 0)
+    while (Date.now() < deadline && (await db.prisma.outboxEvent.count()) > 0)
       await new Promise((r) => setTimeout(r, 50));
     stop.abort();
     await running;
     await publisher.disconnect();
 
-    const parked = await prisma.outboxDeadLetter.findMany({
+    const parked = await db.prisma.outboxDeadLetter.findMany({
       where: { conversationId: conversation },
     });
     expect(parked.map((p) => p.eventId)).toEqual([poison]);

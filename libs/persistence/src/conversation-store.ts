@@ -1,6 +1,6 @@
 import { DomainError, ParticipantRole } from '@realchat/domain';
 import { withDatabase } from './db-errors';
-import type { PrismaClient } from './generated/prisma/client';
+import type { Database } from './database';
 
 /** Conversation types and roles as stored (realchat.conversation.v1 enum numbers). */
 export const ConversationTypeCode = { direct: 1, group: 2 } as const;
@@ -27,7 +27,12 @@ export interface NewConversation {
 
 /** The conversation-stub's data: conversations, participants, and sequence counters. */
 export class ConversationStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly db: Database) {}
+
+  /** Prisma for the model-shaped, low-rate calls (create, list, membership changes). */
+  private get prisma() {
+    return this.db.prisma;
+  }
 
   async create(c: NewConversation): Promise<ConversationRecord> {
     return withDatabase('creating a conversation', async () => {
@@ -57,13 +62,34 @@ export class ConversationStore {
     });
   }
 
+  /** Hot path (every uncached membership lookup of message-api): one prepared statement. */
   async get(conversationId: string): Promise<ConversationRecord | null> {
     return withDatabase('reading a conversation', async () => {
-      const row = await this.prisma.stubConversation.findUnique({
-        where: { conversationId },
-        include: { participants: { orderBy: { joinedAt: 'asc' } } },
+      const { rows } = await this.db.pool.query<{
+        conversation_id: string;
+        type: number;
+        display_name: string;
+        avatar_url: string;
+        created_at: Date;
+        participants: { userId: string; role: number }[] | null;
+      }>({
+        name: 'conversation_get',
+        text: `SELECT c.conversation_id, c.type, c.display_name, c.avatar_url, c.created_at,
+                 (SELECT json_agg(json_build_object('userId', p.user_id, 'role', p.role) ORDER BY p.joined_at, p.user_id)
+                  FROM stub_participants p WHERE p.conversation_id = c.conversation_id) AS participants
+               FROM stub_conversations c WHERE c.conversation_id = $1`,
+        values: [conversationId],
       });
-      return row ? toRecord(row) : null;
+      if (rows.length === 0) return null;
+      const r = rows[0];
+      return toRecord({
+        conversationId: r.conversation_id,
+        type: r.type,
+        displayName: r.display_name,
+        avatarUrl: r.avatar_url,
+        createdAt: r.created_at,
+        participants: r.participants ?? [],
+      });
     });
   }
 
@@ -106,9 +132,11 @@ export class ConversationStore {
    */
   async nextSequence(conversationId: string): Promise<number | null> {
     return withDatabase('taking a sequence number', async () => {
-      const rows = await this.prisma.$queryRaw<{ last_sequence: bigint }[]>`
-        UPDATE stub_sequences SET last_sequence = last_sequence + 1
-        WHERE conversation_id = ${conversationId} RETURNING last_sequence`;
+      const { rows } = await this.db.pool.query<{ last_sequence: string }>({
+        name: 'sequence_next',
+        text: 'UPDATE stub_sequences SET last_sequence = last_sequence + 1 WHERE conversation_id = $1 RETURNING last_sequence',
+        values: [conversationId],
+      });
       return rows.length ? Number(rows[0].last_sequence) : null;
     });
   }

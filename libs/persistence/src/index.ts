@@ -1,4 +1,4 @@
-export * from './prisma';
+export * from './database';
 export * from './migrate';
 export * from './db-errors';
 export * from './message-store';

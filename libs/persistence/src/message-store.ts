@@ -1,29 +1,36 @@
-import { Message, SyncQuery, SyncRead, MAX_DELETIONS_PER_PAGE } from '@realchat/domain';
+import { MAX_DELETIONS_PER_PAGE, Message, SyncQuery, SyncRead } from '@realchat/domain';
+import type { PoolClient } from 'pg';
+import type { Database } from './database';
 import { withDatabase } from './db-errors';
-import type { Message as MessageRow, Prisma, PrismaClient } from './generated/prisma/client';
-import { messageFromRow } from './message-mapper';
-import { OutboxEventInput, writeOutboxEvent } from './outbox-writer';
+import { MESSAGE_COLUMNS, messageFromRow, MessageRow } from './message-mapper';
+import { notifyRelays, OutboxEventInput, outboxValues, withOutboxEvent } from './outbox-writer';
 
 /** What a use case may do while it holds a conversation's write lock. */
 export interface ConversationTx {
   findByIdempotencyKey(senderUserId: string, idempotencyKey: string): Promise<Message | null>;
   findMessage(messageId: string): Promise<Message | null>;
-  insertMessage(message: Message): Promise<void>;
-  /** Records the message's (new) deletion; a hard deletion also erases content and metadata. */
-  saveDeletion(message: Message): Promise<void>;
-  enqueue(event: OutboxEventInput): Promise<void>;
+  /** Inserts the message and its outbox event (and wakes relays) in one statement. */
+  insertMessage(message: Message, event: OutboxEventInput): Promise<void>;
+  /**
+   * Records the message's (new) deletion with its outbox event, in one statement; a hard
+   * deletion also erases content and metadata.
+   */
+  saveDeletion(message: Message, event: OutboxEventInput): Promise<void>;
 }
 
 export interface TxOptions {
-  /** The caller's deadline: the transaction is aborted when it passes. */
+  /** The caller's deadline: every statement of the transaction must finish before it. */
   readonly deadline?: Date;
 }
 
-/** Messages and their outbox events in PostgreSQL. */
+const BY_KEY = `SELECT ${MESSAGE_COLUMNS} FROM messages
+  WHERE conversation_id = $1 AND sender_user_id = $2 AND idempotency_key = $3`;
+
+/** Messages and their outbox events in PostgreSQL (hot path: prepared statements). */
 export class MessageStore {
   constructor(
-    private readonly prisma: PrismaClient,
-    /** Longest a write transaction may stay open when the caller gave no deadline. */
+    private readonly db: Database,
+    /** Statement timeout of write transactions when the caller gave no deadline. */
     private readonly maxTxMs = 10_000,
   ) {}
 
@@ -39,36 +46,15 @@ export class MessageStore {
     work: (tx: ConversationTx) => Promise<T>,
   ): Promise<T> {
     const remaining = options.deadline ? options.deadline.getTime() - Date.now() : this.maxTxMs;
-    const timeout = Math.max(1, Math.min(this.maxTxMs, remaining));
     return withDatabase('writing a message', () =>
-      this.prisma.$transaction(
-        async (tx) => {
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${conversationId}, 0))`;
-          return work(new PrismaConversationTx(tx, conversationId));
-        },
-        { maxWait: timeout, timeout },
+      this.db.transaction(
+        (client) => work(new PgConversationTx(client, conversationId)),
+        Math.min(this.maxTxMs, remaining),
+        // Sent with BEGIN in one round trip; the id is escaped by the driver.
+        (client) =>
+          `SELECT pg_advisory_xact_lock(hashtextextended(${client.escapeLiteral(conversationId)}, 0))`,
       ),
     );
-  }
-
-  /** The message sent with this key, read without the lock (the fast path for retries). */
-  async findByIdempotencyKey(
-    conversationId: string,
-    senderUserId: string,
-    key: string,
-  ): Promise<Message | null> {
-    return withDatabase('looking up an idempotency key', async () => {
-      const row = await this.prisma.message.findUnique({
-        where: {
-          conversationId_senderUserId_idempotencyKey: {
-            conversationId,
-            senderUserId,
-            idempotencyKey: key,
-          },
-        },
-      });
-      return row ? messageFromRow(row) : null;
-    });
   }
 
   /**
@@ -76,82 +62,51 @@ export class MessageStore {
    * pageSize + 1 messages, the deletions up to the pageSize-th message, and the latest position.
    */
   async readSync(query: SyncQuery): Promise<SyncRead> {
-    const { conversationId: c, afterSequence: after, pageSize } = query;
-    const rows = await withDatabase(
-      'reading messages',
-      () =>
-        this.prisma.$queryRaw<(RawMessageRow & { kind: 'm' | 'd' | 'l' })[]>`
-        WITH m AS (
-          SELECT * FROM messages WHERE conversation_id = ${c} AND sequence > ${after}
-          ORDER BY sequence LIMIT ${pageSize + 1}
-        ), bound AS (
-          SELECT CASE WHEN count(*) > ${pageSize}
-                 THEN (SELECT sequence FROM m ORDER BY sequence OFFSET ${pageSize - 1} LIMIT 1) END AS upper
-          FROM m
-        ), d AS (
-          SELECT messages.* FROM messages, bound
-          WHERE conversation_id = ${c} AND deletion_sequence > ${after}
-            AND (bound.upper IS NULL OR deletion_sequence <= bound.upper)
-          ORDER BY deletion_sequence LIMIT ${MAX_DELETIONS_PER_PAGE + 1}
-        )
-        SELECT 'm' AS kind, m.* FROM m
-        UNION ALL SELECT 'd', d.* FROM d
-        UNION ALL SELECT 'l', NULL, NULL, NULL,
-          GREATEST((SELECT max(sequence) FROM messages WHERE conversation_id = ${c}),
-                   (SELECT max(deletion_sequence) FROM messages WHERE conversation_id = ${c})),
-          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`,
+    const { rows } = await withDatabase('reading messages', () =>
+      this.db.pool.query<MessageRow & { kind: 'm' | 'd' | 'l' }>({
+        name: 'sync_page',
+        text: SYNC_PAGE,
+        values: [query.conversationId, query.afterSequence, query.pageSize, MAX_DELETIONS_PER_PAGE],
+      }),
     );
     const messages: Message[] = [];
     const deletions: Message[] = [];
     let latestSequence = 0;
     for (const r of rows) {
       if (r.kind === 'l') latestSequence = Number(r.sequence ?? 0);
-      else (r.kind === 'm' ? messages : deletions).push(messageFromRow(fromRaw(r)));
+      else (r.kind === 'm' ? messages : deletions).push(messageFromRow(r));
     }
     return { messages, deletions, latestSequence };
   }
 }
 
-/** Column names as `SELECT *` returns them. */
-interface RawMessageRow {
-  message_id: string;
-  conversation_id: string;
-  sender_user_id: string;
-  sequence: bigint | null;
-  message_type: string;
-  content: string | null;
-  metadata_json: string | null;
-  idempotency_key: string | null;
-  payload_hash: string;
-  sent_at: Date;
-  deleted_at: Date | null;
-  deletion_sequence: bigint | null;
-  deletion_mode: string | null;
-  deleted_by: string | null;
-}
+// $1 conversation, $2 after, $3 page size, $4 most deletions.
+const SYNC_PAGE = `
+  WITH m AS (
+    SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND sequence > $2
+    ORDER BY sequence LIMIT $3::int + 1
+  ), bound AS (
+    SELECT CASE WHEN count(*) > $3::int
+           THEN (SELECT sequence FROM m ORDER BY sequence OFFSET $3::int - 1 LIMIT 1) END AS upper
+    FROM m
+  ), d AS (
+    SELECT ${MESSAGE_COLUMNS.split(', ')
+      .map((c) => `messages.${c}`)
+      .join(', ')} FROM messages, bound
+    WHERE conversation_id = $1 AND deletion_sequence > $2
+      AND (bound.upper IS NULL OR deletion_sequence <= bound.upper)
+    ORDER BY deletion_sequence LIMIT $4::int + 1
+  )
+  SELECT 'm' AS kind, m.* FROM m
+  UNION ALL SELECT 'd', d.* FROM d
+  UNION ALL SELECT 'l', NULL, NULL, NULL,
+    GREATEST((SELECT max(sequence) FROM messages WHERE conversation_id = $1),
+             (SELECT max(deletion_sequence) FROM messages WHERE conversation_id = $1)),
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`;
 
-function fromRaw(r: RawMessageRow): MessageRow {
-  return {
-    messageId: r.message_id,
-    conversationId: r.conversation_id,
-    senderUserId: r.sender_user_id,
-    sequence: r.sequence ?? 0n,
-    messageType: r.message_type,
-    content: r.content,
-    metadataJson: r.metadata_json,
-    idempotencyKey: r.idempotency_key,
-    payloadHash: r.payload_hash,
-    sentAt: r.sent_at,
-    deletedAt: r.deleted_at,
-    deletionSequence: r.deletion_sequence,
-    deletionMode: r.deletion_mode,
-    deletedBy: r.deleted_by,
-  };
-}
-
-class PrismaConversationTx implements ConversationTx {
+class PgConversationTx implements ConversationTx {
   constructor(
-    private readonly tx: Prisma.TransactionClient,
+    private readonly client: PoolClient,
     private readonly conversationId: string,
   ) {}
 
@@ -159,58 +114,70 @@ class PrismaConversationTx implements ConversationTx {
     senderUserId: string,
     idempotencyKey: string,
   ): Promise<Message | null> {
-    const row = await this.tx.message.findUnique({
-      where: {
-        conversationId_senderUserId_idempotencyKey: {
-          conversationId: this.conversationId,
-          senderUserId,
-          idempotencyKey,
-        },
-      },
+    const { rows } = await this.client.query<MessageRow>({
+      name: 'message_by_key',
+      text: BY_KEY,
+      values: [this.conversationId, senderUserId, idempotencyKey],
     });
-    return row ? messageFromRow(row) : null;
+    return rows.length ? messageFromRow(rows[0]) : null;
   }
 
   async findMessage(messageId: string): Promise<Message | null> {
-    const row = await this.tx.message.findUnique({ where: { messageId } });
-    return row && row.conversationId === this.conversationId ? messageFromRow(row) : null;
+    const { rows } = await this.client.query<MessageRow>({
+      name: 'message_by_id',
+      text: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE message_id = $1 AND conversation_id = $2`,
+      values: [messageId, this.conversationId],
+    });
+    return rows.length ? messageFromRow(rows[0]) : null;
   }
 
-  async insertMessage(message: Message): Promise<void> {
+  async insertMessage(message: Message, event: OutboxEventInput): Promise<void> {
     const p = message.props;
-    await this.tx.message.create({
-      data: {
-        messageId: p.id,
-        conversationId: p.conversationId,
-        senderUserId: p.senderUserId,
-        sequence: BigInt(p.sequence),
-        messageType: p.messageType,
-        content: p.content,
-        metadataJson: p.metadataJson,
-        idempotencyKey: p.idempotencyKey,
-        payloadHash: p.payloadHash,
-        sentAt: p.sentAt,
-      },
+    await this.client.query({
+      name: 'message_insert',
+      text: `${withOutboxEvent(11)},
+        message AS (
+          INSERT INTO messages (message_id, conversation_id, sender_user_id, sequence, message_type, content,
+                                metadata_json, idempotency_key, payload_hash, sent_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
+        ${notifyRelays(11)}`,
+      values: [
+        p.id,
+        p.conversationId,
+        p.senderUserId,
+        p.sequence,
+        p.messageType,
+        p.content,
+        p.metadataJson,
+        p.idempotencyKey,
+        p.payloadHash,
+        p.sentAt,
+        ...outboxValues(event),
+      ],
     });
   }
 
-  async saveDeletion(message: Message): Promise<void> {
+  async saveDeletion(message: Message, event: OutboxEventInput): Promise<void> {
     const p = message.props;
     if (!p.deletion) throw new Error(`saveDeletion: message ${p.id} is not deleted`);
-    await this.tx.message.update({
-      where: { messageId: p.id },
-      data: {
-        content: p.content,
-        metadataJson: p.metadataJson,
-        deletedAt: p.deletion.deletedAt,
-        deletionSequence: BigInt(p.deletion.sequence),
-        deletionMode: p.deletion.mode,
-        deletedBy: p.deletion.actorUserId,
-      },
+    await this.client.query({
+      name: 'message_delete',
+      text: `${withOutboxEvent(8)},
+        deletion AS (
+          UPDATE messages SET content = $2, metadata_json = $3, deleted_at = $4, deletion_sequence = $5,
+                              deletion_mode = $6, deleted_by = $7
+          WHERE message_id = $1)
+        ${notifyRelays(8)}`,
+      values: [
+        p.id,
+        p.content,
+        p.metadataJson,
+        p.deletion.deletedAt,
+        p.deletion.sequence,
+        p.deletion.mode,
+        p.deletion.actorUserId,
+        ...outboxValues(event),
+      ],
     });
-  }
-
-  enqueue(event: OutboxEventInput): Promise<void> {
-    return writeOutboxEvent(this.tx, event);
   }
 }

@@ -1,13 +1,13 @@
-import { ConversationStore, PrismaClient } from '../src';
-import { testPrisma, uniqueId } from './support';
+import { ConversationStore, Database } from '../src';
+import { testDatabase, uniqueId } from './support';
 
-let prisma: PrismaClient;
+let db: Database;
 let store: ConversationStore;
 beforeAll(() => {
-  prisma = testPrisma(20);
-  store = new ConversationStore(prisma);
+  db = testDatabase(20);
+  store = new ConversationStore(db);
 });
-afterAll(() => prisma.$disconnect());
+afterAll(() => db.close());
 
 describe('ConversationStore', () => {
   it('never hands out a sequence number twice under concurrent callers', async () => {
@@ -20,15 +20,15 @@ describe('ConversationStore', () => {
       participants: [{ userId: 'a', role: 'admin' }],
     });
     // A second client, as a second stub instance would be.
-    const otherPrisma = testPrisma(10);
-    const other = new ConversationStore(otherPrisma);
+    const otherDb = testDatabase(10);
+    const other = new ConversationStore(otherDb);
     const numbers = await Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 ? store : other).nextSequence(c)),
     );
     expect(new Set(numbers).size).toBe(200);
     expect(Math.max(...(numbers as number[]))).toBe(200);
     expect(await store.nextSequence(c)).toBe(201);
-    await otherPrisma.$disconnect();
+    await otherDb.close();
   });
 
   it('returns null for an unknown conversation', async () => {

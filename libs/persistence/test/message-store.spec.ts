@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { validateSync } from '@realchat/domain';
-import { MessageStore, PrismaClient } from '../src';
-import { newMessage, testPrisma, uniqueId } from './support';
+import { Database, MessageStore } from '../src';
+import { newMessage, testDatabase, uniqueId } from './support';
 
-let prisma: PrismaClient;
+let db: Database;
 let store: MessageStore;
 beforeAll(() => {
-  prisma = testPrisma();
-  store = new MessageStore(prisma);
+  db = testDatabase();
+  store = new MessageStore(db);
 });
-afterAll(() => prisma.$disconnect());
+afterAll(() => db.close());
 
 const event = (conversationId: string) => ({
   eventId: randomUUID(),
@@ -23,25 +23,24 @@ describe('MessageStore', () => {
   it('stores a message with its outbox event in one transaction', async () => {
     const c = uniqueId('conv');
     const m = newMessage(c, 1, 'hello', 'key-1');
-    await store.inConversation(c, {}, async (tx) => {
-      await tx.insertMessage(m);
-      await tx.enqueue(event(c));
-    });
-    expect((await store.findByIdempotencyKey(c, 'alice', 'key-1'))?.id).toBe(m.id);
-    expect(await prisma.outboxEvent.count({ where: { conversationId: c } })).toBe(1);
+    await store.inConversation(c, {}, (tx) => tx.insertMessage(m, event(c)));
+    const found = await store.inConversation(c, {}, (tx) =>
+      tx.findByIdempotencyKey('alice', 'key-1'),
+    );
+    expect(found?.id).toBe(m.id);
+    expect(await db.prisma.outboxEvent.count({ where: { conversationId: c } })).toBe(1);
   });
 
   it('writes nothing when the transaction fails half-way', async () => {
     const c = uniqueId('conv');
     await expect(
       store.inConversation(c, {}, async (tx) => {
-        await tx.enqueue(event(c));
-        await tx.insertMessage(newMessage(c, 1));
+        await tx.insertMessage(newMessage(c, 1), event(c));
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    expect(await prisma.outboxEvent.count({ where: { conversationId: c } })).toBe(0);
-    expect(await prisma.message.count({ where: { conversationId: c } })).toBe(0);
+    expect(await db.prisma.outboxEvent.count({ where: { conversationId: c } })).toBe(0);
+    expect(await db.prisma.message.count({ where: { conversationId: c } })).toBe(0);
   });
 
   it('serialises writers of one conversation: commit order is lock order', async () => {
@@ -53,7 +52,7 @@ describe('MessageStore', () => {
         store.inConversation(c, {}, async (tx) => {
           const seq = ++counter; // taken under the lock, like NextSequence
           await new Promise((r) => setTimeout(r, Math.random() * 3));
-          await tx.insertMessage(newMessage(c, seq));
+          await tx.insertMessage(newMessage(c, seq), event(c));
           order.push(seq);
         }),
       ),
@@ -65,9 +64,10 @@ describe('MessageStore', () => {
     const c = uniqueId('conv');
     const msgs = [1, 2, 3, 4].map((s) => newMessage(c, s));
     await store.inConversation(c, {}, async (tx) => {
-      for (const m of msgs) await tx.insertMessage(m);
+      for (const m of msgs) await tx.insertMessage(m, event(c));
       await tx.saveDeletion(
         msgs[0].deleted({ sequence: 5, deletedAt: new Date(), mode: 'hard', actorUserId: 'alice' }),
+        event(c),
       );
     });
     const first = await store.readSync(

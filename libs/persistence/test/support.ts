@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS, Message, validateSend } from '@realchat/domain';
-import { createPrisma, PrismaClient } from '../src';
+import { Database } from '../src';
 
-/** A Prisma client on the test database (set up by the jest globalSetup). */
-export function testPrisma(poolSize = 10): PrismaClient {
+/** The test database (set up by the jest globalSetup). */
+export function testDatabase(poolSize = 10): Database {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set: run the tests through jest (globalSetup)');
-  return createPrisma({ url, poolSize });
+  return new Database({ url, poolSize });
 }
 
 /** A unique id, so that tests never collide and need no truncation. */

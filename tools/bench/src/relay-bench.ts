@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { ensureKafkaJars, REPO_ROOT } from '@realchat/infra';
-import { createPrisma, writeOutboxEvent } from '@realchat/persistence';
+import { Database, writeOutboxEvent } from '@realchat/persistence';
 import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
 import { Stack } from '@realchat/testing';
 import { fmt, openLoop, peakRss, percentiles } from './stats';
@@ -84,7 +84,7 @@ export async function relayBench(
     topic,
     relayEnv: { RELAY_BATCH_SIZE: String(BATCH) },
   });
-  const prisma = createPrisma({ url: databaseUrl, poolSize: 16 });
+  const db = new Database({ url: databaseUrl, poolSize: 16 });
   try {
     const relay = await stack.startRelay();
     const conversations = Array.from({ length: 200 }, (_, i) => `relay-bench-${i}`);
@@ -94,7 +94,7 @@ export async function relayBench(
       const seq = (sequences.get(c) ?? 0) + 1;
       sequences.set(c, seq);
       const eventId = randomUUID();
-      await prisma.$transaction((tx) =>
+      await db.transaction((tx) =>
         writeOutboxEvent(tx, {
           eventId,
           conversationId: c,
@@ -158,7 +158,7 @@ export async function relayBench(
     return { drainPerSecond };
   } finally {
     await consumer.disconnect();
-    await prisma.$disconnect();
+    await db.close();
     await stack.stop();
   }
 }

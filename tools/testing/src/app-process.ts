@@ -33,7 +33,9 @@ export class AppProcess {
     readyMessage: string,
     timeoutMs = 30_000,
   ): Promise<AppProcess> {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
+    // REALCHAT_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the apps.
+    const nodeArgs = (process.env.REALCHAT_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

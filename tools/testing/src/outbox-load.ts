@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createPrisma, PrismaClient, writeOutboxEvent } from '@realchat/persistence';
+import { Database, writeOutboxEvent } from '@realchat/persistence';
 import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
 import type { ReceivedEvent } from './kafka-events';
 
@@ -10,14 +10,14 @@ import type { ReceivedEvent } from './kafka-events';
  */
 export class OutboxLoad {
   readonly committed = new Map<string, number>(); // conversation -> last committed sequence
-  private readonly prisma: PrismaClient;
+  private readonly db: Database;
   private stopped = false;
 
   constructor(
     databaseUrl: string,
     readonly conversations: string[],
   ) {
-    this.prisma = createPrisma({ url: databaseUrl, poolSize: conversations.length + 2 });
+    this.db = new Database({ url: databaseUrl, poolSize: conversations.length + 2 });
   }
 
   /** Writes until `stop()` or `eventsPerConversation` each, pausing `pauseMs` between events. */
@@ -45,7 +45,7 @@ export class OutboxLoad {
             occurredAt: new Date(),
             payload: Buffer.from(payload),
           }).finish();
-          await this.prisma.$transaction((tx) =>
+          await this.db.transaction((tx) =>
             writeOutboxEvent(tx, {
               eventId: randomUUID(),
               conversationId: c,
@@ -70,7 +70,7 @@ export class OutboxLoad {
   }
 
   async close(): Promise<void> {
-    await this.prisma.$disconnect();
+    await this.db.close();
   }
 }
 

@@ -48,9 +48,9 @@ export class DeleteMessage {
         mode: cmd.mode,
         actorUserId: cmd.actorUserId,
       });
-      await tx.saveDeletion(deleted);
       const deletion = deletionOf(deleted.props);
-      await tx.enqueue(
+      await tx.saveDeletion(
+        deleted,
         messageDeletedEvent(cmd.conversationId, deletion, cmd.actorUserId, ctx.traceparent),
       );
       return deletion;

@@ -34,32 +34,23 @@ export class SendMessage {
     }
     const members = await this.conversations.members(draft.conversationId, ctx.deadline);
     members.requireParticipant(draft.senderUserId, 'send messages');
-
-    // Fast path for retries: no lock, no transaction.
     const key = draft.idempotencyKey;
-    if (key !== null) {
-      const earlier = await this.store.findByIdempotencyKey(
-        draft.conversationId,
-        draft.senderUserId,
-        key,
-      );
-      if (earlier) return replay(earlier, draft);
-    }
 
     return this.store.inConversation(
       draft.conversationId,
       { deadline: ctx.deadline },
       async (tx) => {
-        // Checked again under the lock: a concurrent duplicate (on any instance) committed first.
+        // Looked up under the lock, so a duplicate sent concurrently to any instance has
+        // committed before this runs. (No lookup without the lock first: it would cost every
+        // send a round trip to speed up only retries.)
         if (key !== null) {
           const earlier = await tx.findByIdempotencyKey(draft.senderUserId, key);
           if (earlier) return replay(earlier, draft);
         }
         const sequence = await this.conversations.nextSequence(draft.conversationId, ctx.deadline);
         const message = Message.create(draft, randomUUID(), sequence, new Date());
-        await tx.insertMessage(message);
         const view = message.view();
-        await tx.enqueue(messageSentEvent(view, ctx.traceparent));
+        await tx.insertMessage(message, messageSentEvent(view, ctx.traceparent));
         return view;
       },
     );
