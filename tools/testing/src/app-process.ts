@@ -35,10 +35,14 @@ export class AppProcess {
   ): Promise<AppProcess> {
     // REALCHAT_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the apps.
     const nodeArgs = (process.env.REALCHAT_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, path.join(ROOT, 'dist', 'apps', app, 'main.js')],
+      {
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const proc = new AppProcess(app, child);
     try {
       await proc.waitForLog((l) => l.msg === readyMessage, timeoutMs);
