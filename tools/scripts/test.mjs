@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
@@ -35,6 +36,22 @@ process.stdout.write(up);
 for (const line of up.split('\n')) {
   const m = /^(DATABASE_URL|KAFKA_BROKERS)=(.*)$/.exec(line);
   if (m) env[m[1]] = m[2];
+}
+
+// Scratch databases of earlier runs (tests and benchmarks create one per suite): drop them now,
+// before anything runs, so that the server does not fill up over many runs.
+{
+  const client = new pg.Client({
+    connectionString: env.DATABASE_URL.replace(/\/[^/?]*(\?|$)/, '/postgres$1'),
+  });
+  await client.connect();
+  const { rows } = await client.query(
+    "SELECT datname FROM pg_database WHERE datname ~ '^(e2e|relay|persistence|bench)_[a-z_]*_[0-9a-f]{12}$'",
+  );
+  for (const { datname } of rows)
+    await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  await client.end();
+  if (rows.length) say(`dropped ${rows.length} scratch database(s) of earlier runs`);
 }
 
 const steps = [

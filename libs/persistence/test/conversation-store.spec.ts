@@ -3,8 +3,8 @@ import { testDatabase, uniqueId } from './support';
 
 let db: Database;
 let store: ConversationStore;
-beforeAll(() => {
-  db = testDatabase(20);
+beforeAll(async () => {
+  db = await testDatabase(20);
   store = new ConversationStore(db);
 });
 afterAll(() => db.close());
@@ -20,7 +20,7 @@ describe('ConversationStore', () => {
       participants: [{ userId: 'a', role: 'admin' }],
     });
     // A second client, as a second stub instance would be.
-    const otherDb = testDatabase(10);
+    const otherDb = await testDatabase(10);
     const other = new ConversationStore(otherDb);
     const numbers = await Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 ? store : other).nextSequence(c)),

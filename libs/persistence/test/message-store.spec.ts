@@ -5,8 +5,8 @@ import { newMessage, testDatabase, uniqueId } from './support';
 
 let db: Database;
 let store: MessageStore;
-beforeAll(() => {
-  db = testDatabase();
+beforeAll(async () => {
+  db = await testDatabase();
   store = new MessageStore(db);
 });
 afterAll(() => db.close());

@@ -1,12 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS, Message, validateSend } from '@realchat/domain';
-import { Database } from '../src';
+import path from 'node:path';
+import { createScratchDatabase, Database } from '../src';
 
-/** The test database (set up by the jest globalSetup). */
-export function testDatabase(poolSize = 10): Database {
+let scratchUrl: Promise<string> | undefined;
+
+/**
+ * A database of this test file's own (created and migrated on first use), so that test rows
+ * never reach the outbox of the development database, where a running relay would publish them.
+ */
+export async function testDatabase(poolSize = 10): Promise<Database> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set: run the tests through jest (globalSetup)');
-  return new Database({ url, poolSize });
+  scratchUrl ??= createScratchDatabase(
+    url,
+    'persistence_test',
+    path.resolve(__dirname, '../../../prisma/migrations'),
+  );
+  return new Database({ url: await scratchUrl, poolSize });
 }
 
 /** A unique id, so that tests never collide and need no truncation. */
