@@ -29,13 +29,18 @@ describe('walking skeleton (built apps, real PostgreSQL and Kafka)', () => {
     const c = conversation!.conversationId;
 
     const sent = [];
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     for (const [i, user] of ['alice', 'bob', 'alice'].entries()) {
-      const { message } = await api.send(user, {
-        conversationId: c,
-        senderUserId: user,
-        idempotencyKey: `k-${i}`,
-        content: `hello ${i}`,
-      });
+      const { message } = await api.send(
+        user,
+        {
+          conversationId: c,
+          senderUserId: user,
+          idempotencyKey: `k-${i}`,
+          content: `hello ${i}`,
+        },
+        i === 0 ? { traceparent } : {},
+      );
       sent.push(message!);
     }
     expect(sent.map((m) => m.sequence)).toEqual([1, 2, 3]);
@@ -115,5 +120,8 @@ describe('walking skeleton (built apps, real PostgreSQL and Kafka)', () => {
     }
     expect(new Set(received.map((e) => e.headers['event-id'])).size).toBe(4);
     expect(received[0].headers['event-type']).toBe('EVENT_TYPE_MESSAGE_SENT');
+    // The trace context of the call that caused an event travels with it.
+    expect(received[0].headers.traceparent).toBe(traceparent);
+    expect(received[1].headers.traceparent).toBeUndefined();
   });
 });

@@ -160,6 +160,14 @@ describe('Relay', () => {
     while (seen.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     await consumer.disconnect();
     expect(seen).toEqual([good1, good2]);
+
+    // Requeueing (docs/outbox-relay.md) puts the parked row back with a fresh attempt budget.
+    expect(await outbox.requeue([parked[0].id])).toBe(1);
+    const back = await db.prisma.outboxEvent.findMany({ where: { conversationId: conversation } });
+    expect(back.map((r) => [r.eventId, r.attempts])).toEqual([[poison, 0]]);
+    expect(
+      await db.prisma.outboxDeadLetter.count({ where: { conversationId: conversation } }),
+    ).toBe(0);
     expect(await metrics.deadLettered.get()).toMatchObject({ values: [{ value: 1 }] });
     await keeper.leave();
   });

@@ -61,6 +61,11 @@ export class Database {
   ): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // While checked out, a connection that dies (between statements, e.g. while the caller
+    // awaits another service) emits 'error' on the client: unhandled, that would crash the
+    // process. The next statement fails with the same error; the client is then discarded.
+    const onError = () => (broken = true);
+    client.on('error', onError);
     try {
       const timeout =
         statementTimeoutMs === undefined
@@ -74,6 +79,7 @@ export class Database {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw e;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -96,6 +96,8 @@ export class AppProcess {
   /** Sends `signal` and resolves with the exit code (SIGKILL after `timeoutMs`). */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
     // Unexpected errors of the app go to the test output: they explain a failure at 3 a.m.
+    if (process.env.E2E_DUMP_LOGS)
+      process.stderr.write(`${this.app} (pid ${this.pid}) output:\n${this.lines.join('\n')}\n`);
     const errors = this.logs().filter((l) => l.level === 'error' || l.level === 'fatal');
     if (errors.length > 0) {
       process.stderr.write(

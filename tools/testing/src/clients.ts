@@ -19,10 +19,12 @@ function call<Req, Res>(
   fn: (req: Req, md: Metadata, opts: { deadline: Date }, cb: Callback<Res>) => unknown,
   req: Req,
   userId: string | null,
+  extra: Record<string, string> = {},
   timeoutMs = 10_000,
 ): Promise<Res> {
   const md = new Metadata();
   if (userId !== null) md.set('x-user-id', userId);
+  for (const [k, v] of Object.entries(extra)) md.set(k, v);
   return new Promise((resolve, reject) =>
     fn(req, md, { deadline: new Date(Date.now() + timeoutMs) }, (e, r) =>
       e ? reject(e) : resolve(r),
@@ -37,11 +39,17 @@ export class MessageApi {
     this.client = new MessageApiClient(address, credentials.createInsecure());
   }
 
-  send(userId: string | null, req: Partial<SendMessageRequest>): Promise<SendMessageResponse> {
+  /** `metadata`: extra gRPC metadata, e.g. a W3C `traceparent`. */
+  send(
+    userId: string | null,
+    req: Partial<SendMessageRequest>,
+    metadata: Record<string, string> = {},
+  ): Promise<SendMessageResponse> {
     return call(
       (r, m, o, cb) => this.client.sendMessage(r, m, o, cb),
       SendMessageRequest.fromPartial({ messageType: 'text', ...req }),
       userId,
+      metadata,
     );
   }
 

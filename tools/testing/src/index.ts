@@ -6,3 +6,4 @@ export * from './kafka-events';
 export * from './outbox-load';
 export * from './stack';
 export * from './status';
+export * from './cuttable-proxy';
