@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Database, writeOutboxEvent } from '@realchat/persistence';
 import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
+import { query } from './database';
 import type { ReceivedEvent } from './kafka-events';
 
 /**
@@ -114,4 +115,30 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Rows waiting in the outbox of `databaseUrl`. */
+export async function outboxSize(databaseUrl: string): Promise<number> {
+  const [{ n }] = await query<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM outbox');
+  return n;
+}
+
+/**
+ * Waits until the outbox is empty and every committed event has reached Kafka, then returns
+ * the delivery problems left: none when nothing was lost and each conversation kept its order.
+ */
+export async function deliveredInOrder(
+  databaseUrl: string,
+  load: OutboxLoad,
+  events: { events: ReceivedEvent[] },
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  await eventually(
+    'the outbox to drain',
+    async () => (await outboxSize(databaseUrl)) === 0,
+    timeoutMs,
+  );
+  const allThere = () => deliveryProblems(load.committed, events.events).length === 0;
+  await eventually('every event on Kafka', allThere, 30_000).catch(() => undefined);
+  return deliveryProblems(load.committed, events.events);
 }
