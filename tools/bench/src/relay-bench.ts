@@ -9,7 +9,7 @@ import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
 import { Stack } from '@realchat/testing';
 import { fmt, openLoop, peakRss, percentiles } from './stats';
 
-const BATCH = 500;
+const BATCH = Number(process.env.BENCH_RELAY_BATCH ?? 500);
 
 function envelope(conversationId: string, sequence: number): Uint8Array {
   const payload = MessageSentEvent.encode({
