@@ -1,18 +1,18 @@
-// Runs a built app (dist/apps/<app>/main.js) for local development: the local infrastructure's
-// addresses are the defaults (tools/infra: PostgreSQL on 127.0.0.1:54320, Kafka on 9092), and
-// anything set in the environment wins. Signals are passed on, so SIGTERM drains the app.
+// Runs a built app (dist/apps/<app>/main.js) for local development (`nx serve`, `npm start`).
+// DATABASE_URL / KAFKA_BROKERS from the environment win; otherwise the addresses come from
+// tools/infra (which brings the local infrastructure up when needed). Signals are passed on, so
+// SIGTERM drains the app.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { infraUp } from './infra-env.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const app = process.argv[2];
-const pgPort = process.env.REALCHAT_PG_PORT ?? '54320';
-const env = {
-  DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${pgPort}/realchat`,
-  KAFKA_BROKERS: `127.0.0.1:${process.env.REALCHAT_KAFKA_PORT ?? '9092'}`,
-  ...process.env,
-};
+const env =
+  process.env.DATABASE_URL && process.env.KAFKA_BROKERS
+    ? process.env
+    : { ...infraUp(process.env, { quiet: true }), ...process.env };
 const child = spawn(
   process.execPath,
   ['--enable-source-maps', path.join(root, 'dist', 'apps', app, 'main.js')],

@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { infraUp } from './infra-env.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
@@ -16,14 +17,15 @@ const run = (cmd, args) =>
 say('building apps (nx run-many -t build)');
 run(bin('nx'), ['run-many', '-t', 'build', '--output-style=static']); // generates code first
 say('bringing up PostgreSQL and Kafka, migrating');
-run(bin('tsx'), ['--tsconfig', 'tools/infra/tsconfig.json', 'tools/infra/src/cli.ts', 'up']);
+// The apps, the seed and the printed endpoints all use what `up` reports.
+const env = { ...process.env, ...infraUp() };
 
 const children = [];
 function startApp(app) {
   const child = spawn(process.execPath, [path.join(root, 'tools', 'scripts', 'run-app.mjs'), app], {
     cwd: root,
     stdio: 'inherit',
-    env: process.env,
+    env,
   });
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -87,7 +89,7 @@ say(
   `  conversation-stub  grpc://127.0.0.1:${ports.conversation}  (realchat.conversation.v1.ConversationApi)`,
 );
 say(`  outbox-relay       http://127.0.0.1:${ports.relay}/metrics  /healthz  /readyz`);
-say(`  Kafka topic        chat.messages.v1 on ${process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'}`);
+say(`  Kafka topic        chat.messages.v1 on ${env.KAFKA_BROKERS}`);
 say(
   'try: npm run chat -- send demo alice hello   |   npm run chat -- sync demo bob   |   npm run chat -- watch',
 );

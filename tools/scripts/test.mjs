@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { infraUp } from './infra-env.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
@@ -27,16 +28,7 @@ execFileSync(bin('nx'), ['run-many', '-t', 'generate', '--output-style=static'],
 
 const startedInfra = !process.env.DATABASE_URL || !process.env.KAFKA_BROKERS;
 say('PostgreSQL and Kafka (given by environment, or local)');
-const up = execFileSync(
-  bin('tsx'),
-  ['--tsconfig', 'tools/infra/tsconfig.json', 'tools/infra/src/cli.ts', 'up'],
-  { cwd: root, env, encoding: 'utf8' },
-);
-process.stdout.write(up);
-for (const line of up.split('\n')) {
-  const m = /^(DATABASE_URL|KAFKA_BROKERS)=(.*)$/.exec(line);
-  if (m) env[m[1]] = m[2];
-}
+Object.assign(env, infraUp(env));
 
 // Scratch databases of earlier runs (tests and benchmarks create one per suite): drop them now,
 // before anything runs, so that the server does not fill up over many runs.

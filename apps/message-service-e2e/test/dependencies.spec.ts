@@ -1,13 +1,14 @@
 import { Metadata } from '@grpc/grpc-js';
 import {
   AppProcess,
+  CuttableProxy,
+  eventually,
   failure,
   freshDatabase,
   MessageApi,
   query,
   Stack,
   status,
-  CuttableProxy,
 } from '@realchat/testing';
 
 describe('dependencies failing', () => {
@@ -50,18 +51,15 @@ describe('dependencies failing', () => {
       expect((await failure(api.sync('bob', { conversationId: c }))).code).toBe(status.UNAVAILABLE);
 
       await proxy.open(proxy.port);
-      let recovered = false;
-      const deadline = Date.now() + 15_000;
-      while (!recovered && Date.now() < deadline) {
-        recovered = await api
-          .send('alice', { conversationId: c, senderUserId: 'alice', content: 'after' })
-          .then(
+      await eventually(
+        'a send to succeed once PostgreSQL is reachable again',
+        () =>
+          api.send('alice', { conversationId: c, senderUserId: 'alice', content: 'after' }).then(
             () => true,
             () => false,
-          );
-        if (!recovered) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(recovered).toBe(true);
+          ),
+        15_000,
+      );
       const rows = await query<{ content: string }>(
         db,
         'SELECT content FROM messages WHERE conversation_id = $1 ORDER BY sequence',
@@ -119,18 +117,15 @@ describe('dependencies failing', () => {
         },
         'conversation-stub serving realchat.conversation.v1.ConversationApi',
       );
-      let ok = false;
-      const deadline = Date.now() + 15_000;
-      while (!ok && Date.now() < deadline) {
-        ok = await api
-          .send('alice', { conversationId: c, senderUserId: 'alice', content: 'two' })
-          .then(
+      await eventually(
+        'a send to succeed once the Conversation API is back',
+        () =>
+          api.send('alice', { conversationId: c, senderUserId: 'alice', content: 'two' }).then(
             () => true,
             () => false,
-          );
-        if (!ok) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(ok).toBe(true);
+          ),
+        15_000,
+      );
       const rows = await query<{ content: string }>(
         db,
         'SELECT content FROM messages WHERE conversation_id = $1 ORDER BY sequence',

@@ -1,3 +1,4 @@
+import { shardOf } from '@realchat/domain';
 import {
   isDatabaseUnavailable,
   OutboxStore,
@@ -49,7 +50,8 @@ export class Relay {
 
   /** Wakes the loop for a committed row of `keyHash` (from LISTEN), if one of our shards. */
   notify(keyHash?: number): void {
-    if (keyHash !== undefined && !this.leases.owns(keyHash % this.options.shardCount)) return;
+    if (keyHash !== undefined && !this.leases.owns(shardOf(keyHash, this.options.shardCount)))
+      return;
     this.woken = true;
     this.wakeUp?.();
   }

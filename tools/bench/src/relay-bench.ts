@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { ensureKafkaJars, REPO_ROOT } from '@realchat/infra';
 import { Database, writeOutboxEvent } from '@realchat/persistence';
 import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
-import { Stack } from '@realchat/testing';
+import { ensureTopic, Stack } from '@realchat/testing';
 import { fmt, openLoop, peakRss, percentiles } from './stats';
 
 const BATCH = Number(process.env.BENCH_RELAY_BATCH ?? 500);
@@ -51,20 +51,8 @@ export async function relayBench(
     brokers: brokers.split(','),
     logLevel: logLevel.NOTHING,
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: 12,
-        replicationFactor: 1,
-        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
-      },
-    ],
-  });
-  await admin.disconnect();
+  // LogAppendTime: a record's timestamp is when the broker appended it.
+  await ensureTopic(kafka, topic, [{ name: 'message.timestamp.type', value: 'LogAppendTime' }]);
 
   const committedAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -144,13 +132,7 @@ export async function relayBench(
     );
 
     const perfTopic = `perf-${randomUUID().slice(0, 8)}`;
-    const perfAdmin = kafka.admin();
-    await perfAdmin.connect();
-    await perfAdmin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: perfTopic, numPartitions: 12, replicationFactor: 1 }],
-    });
-    await perfAdmin.disconnect();
+    await ensureTopic(kafka, perfTopic); // the local broker does not auto-create topics
     const perf = producerPerformance(brokers, perfTopic, sample.length, backlog);
     out(
       `  Kafka ProducerPerformance (same record size ${sample.length} B, acks=all, idempotent, 1 in flight, batch.size 65536): ${fmt(perf)} records/s | relay/perf-tool ratio ${fmt((100 * drainPerSecond) / perf)}%`,

@@ -7,85 +7,55 @@
  *   npm run chat -- watch                            (prints events from Kafka)
  */
 import { randomUUID } from 'node:crypto';
+import type { Metadata } from '@grpc/grpc-js';
 import { fieldViolationsOf } from '@realchat/platform';
 import {
-  ConversationType,
-  CreateConversationRequest,
-  CreateConversationResponse,
-  DeleteMessageRequest,
-  DeleteMessageResponse,
   DeletionMode,
   EventEnvelope,
   EventType,
   MessageDeletedEvent,
   MessageSentEvent,
-  SendMessageRequest,
-  SendMessageResponse,
-  SyncMessagesRequest,
-  SyncMessagesResponse,
 } from '@realchat/proto';
+import { ConversationApi, MessageApi } from '@realchat/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { as, clients, unary } from './clients';
 
 const print = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
 async function main([command, ...args]: string[]): Promise<void> {
-  const { messages, conversations } = clients();
+  const messages = new MessageApi(process.env.MESSAGE_API_ADDR ?? '127.0.0.1:50051');
+  const conversations = new ConversationApi(process.env.CONVERSATION_API_ADDR ?? '127.0.0.1:50052');
   try {
     switch (command) {
       case 'send': {
         const [conversationId, user, ...words] = args;
-        const res = await unary<SendMessageRequest, SendMessageResponse>(
-          (r, m, o, cb) => messages.sendMessage(r, m, o, cb),
-          {
-            conversationId,
-            senderUserId: user,
-            idempotencyKey: randomUUID(),
-            messageType: 'text',
-            content: words.join(' '),
-            metadataJson: '',
-          },
-          as(user),
-        );
+        const res = await messages.send(user, {
+          conversationId,
+          senderUserId: user,
+          idempotencyKey: randomUUID(),
+          content: words.join(' '),
+        });
         return print(res.message);
       }
       case 'sync': {
         const [conversationId, user, after = '0', size = '0'] = args;
-        const res = await unary<SyncMessagesRequest, SyncMessagesResponse>(
-          (r, m, o, cb) => messages.syncMessages(r, m, o, cb),
-          { conversationId, afterSequence: Number(after), pageSize: Number(size) },
-          as(user),
+        return print(
+          await messages.sync(user, {
+            conversationId,
+            afterSequence: Number(after),
+            pageSize: Number(size),
+          }),
         );
-        return print(res);
       }
       case 'delete': {
         const [conversationId, user, messageId, flag] = args;
-        const res = await unary<DeleteMessageRequest, DeleteMessageResponse>(
-          (r, m, o, cb) => messages.deleteMessage(r, m, o, cb),
-          {
-            conversationId,
-            actorUserId: user,
-            messageId,
-            mode:
-              flag === '--hard' ? DeletionMode.DELETION_MODE_HARD : DeletionMode.DELETION_MODE_SOFT,
-          },
-          as(user),
+        const mode =
+          flag === '--hard' ? DeletionMode.DELETION_MODE_HARD : DeletionMode.DELETION_MODE_SOFT;
+        return print(
+          await messages.delete(user, { conversationId, actorUserId: user, messageId, mode }),
         );
-        return print(res);
       }
-      case 'create': {
-        const res = await unary<CreateConversationRequest, CreateConversationResponse>(
-          (r, m, o, cb) => conversations.createConversation(r, m, o, cb),
-          {
-            conversationId: '',
-            type: ConversationType.GROUP,
-            displayName: '',
-            avatarUrl: '',
-            participantUserIds: args,
-          },
-        );
-        return print(res.conversation);
-      }
+      case 'create':
+        return print((await conversations.create(args, '', '')).conversation);
       case 'watch':
         return watch();
       default:
@@ -132,7 +102,7 @@ async function watch(): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  const err = e as { code?: number; details?: string; metadata?: import('@grpc/grpc-js').Metadata };
+  const err = e as { code?: number; details?: string; metadata?: Metadata };
   process.stderr.write(`chat: ${err.details ?? (e as Error).message}\n`);
   for (const v of fieldViolationsOf(err.metadata))
     process.stderr.write(`  ${v.field}: ${v.description}\n`);

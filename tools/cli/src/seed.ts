@@ -3,35 +3,22 @@
  *   npm run seed
  */
 import { status } from '@grpc/grpc-js';
-import {
-  ConversationType,
-  CreateConversationRequest,
-  CreateConversationResponse,
-} from '@realchat/proto';
-import { clients, unary } from './clients';
+import { ConversationApi } from '@realchat/testing';
 
 const DEMO = { conversationId: 'demo', users: ['alice', 'bob'] };
 
 async function main(): Promise<void> {
-  const { conversations } = clients();
+  const conversations = new ConversationApi(process.env.CONVERSATION_API_ADDR ?? '127.0.0.1:50052');
   try {
-    await unary<CreateConversationRequest, CreateConversationResponse>(
-      (r, m, o, cb) => conversations.createConversation(r, m, o, cb),
-      {
-        conversationId: DEMO.conversationId,
-        type: ConversationType.GROUP,
-        displayName: 'Demo',
-        avatarUrl: '',
-        participantUserIds: DEMO.users,
-      },
-    );
+    await conversations.create(DEMO.users, DEMO.conversationId, 'Demo');
   } catch (e) {
     if ((e as { code?: number }).code !== status.ALREADY_EXISTS) throw e;
+  } finally {
+    conversations.close();
   }
   process.stdout.write(
     `demo conversation: ${DEMO.conversationId}  users: ${DEMO.users.join(', ')} (${DEMO.users[0]} is ADMIN)\n`,
   );
-  conversations.close();
 }
 
 main().catch((e: unknown) => {

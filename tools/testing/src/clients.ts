@@ -87,13 +87,17 @@ export class ConversationApi {
   }
 
   /** A group conversation; the first user is its ADMIN. */
-  create(users: string[], conversationId = ''): Promise<CreateConversationResponse> {
+  create(
+    users: string[],
+    conversationId = '',
+    displayName = 'test',
+  ): Promise<CreateConversationResponse> {
     return call(
       (r, m, o, cb) => this.client.createConversation(r, m, o, cb),
       {
         conversationId,
         type: ConversationType.GROUP,
-        displayName: 'test',
+        displayName,
         avatarUrl: '',
         participantUserIds: users,
       },

@@ -15,6 +15,27 @@ export interface ReceivedEvent {
   readonly position: number;
 }
 
+/**
+ * Creates `topic` (12 partitions, replication 1) unless it exists, the way the relay does, so
+ * that a consumer can subscribe before the relay has run. `configEntries`: topic settings.
+ */
+export async function ensureTopic(
+  kafka: Kafka,
+  topic: string,
+  configEntries: { name: string; value: string }[] = [],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 12, replicationFactor: 1, configEntries }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** A kafkajs consumer that collects every record of `topic` from the beginning. */
 export class EventCollector {
   readonly events: ReceivedEvent[] = [];
@@ -29,14 +50,7 @@ export class EventCollector {
       brokers: brokers.split(','),
       logLevel: logLevel.NOTHING,
     });
-    // The topic may not exist yet (the relay creates it): create it the same way first.
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: 12, replicationFactor: 1 }],
-    });
-    await admin.disconnect();
+    await ensureTopic(kafka, topic);
     const consumer = kafka.consumer({ groupId: `e2e-${randomUUID()}`, maxWaitTimeInMs: 100 });
     const collector = new EventCollector(consumer);
     await consumer.connect();
