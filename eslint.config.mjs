@@ -5,6 +5,9 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// What apps may use: every lib, never another app.
+const LIBS = ['type:domain', 'type:persistence', 'type:proto', 'type:platform'];
+
 const IO_PACKAGES = [
   '@prisma/*',
   '@prisma/client',
@@ -51,33 +54,16 @@ export default tseslint.config(
             // Apps depend on libs, never on each other.
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: [
-                'type:domain',
-                'type:persistence',
-                'type:proto',
-                'type:platform',
-              ],
+              onlyDependOnLibsWithTags: LIBS,
             },
             {
               // End-to-end tests drive the built apps; they use the libs, never an app's code.
               sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: [
-                'type:domain',
-                'type:persistence',
-                'type:proto',
-                'type:platform',
-                'type:tooling',
-              ],
+              onlyDependOnLibsWithTags: [...LIBS, 'type:tooling'],
             },
             {
               sourceTag: 'type:tooling',
-              onlyDependOnLibsWithTags: [
-                'type:domain',
-                'type:persistence',
-                'type:proto',
-                'type:platform',
-                'type:tooling',
-              ],
+              onlyDependOnLibsWithTags: [...LIBS, 'type:tooling'],
             },
             {
               sourceTag: 'scope:message',

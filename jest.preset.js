@@ -30,3 +30,15 @@ module.exports = {
   moduleNameMapper,
   testMatch: ['**/*.spec.ts'],
 };
+
+/**
+ * Settings of a project whose tests need real PostgreSQL and Kafka: the globalSetup provides them
+ * (DATABASE_URL / KAFKA_BROKERS, else testcontainers, else the local ones) and migrates.
+ */
+module.exports.integration = (displayName, rootDir, testTimeout = 60_000) => ({
+  ...module.exports,
+  displayName,
+  rootDir,
+  globalSetup: path.join(__dirname, 'tools/infra/src/jest-global-setup.ts'),
+  testTimeout,
+});

@@ -1,8 +1,2 @@
-// Integration tests against real servers: PostgreSQL and Kafka as set up by the globalSetup.
-module.exports = {
-  ...require('../../jest.preset.js'),
-  displayName: 'message-api',
-  rootDir: __dirname,
-  globalSetup: '<rootDir>/../../tools/infra/src/jest-global-setup.ts',
-  testTimeout: 60_000,
-};
+// Integration tests against real servers (see jest.preset.js).
+module.exports = require('../../jest.preset.js').integration('message-api', __dirname);

@@ -1,8 +1,2 @@
-// Integration tests: real PostgreSQL (DATABASE_URL, else testcontainers, else the local one).
-module.exports = {
-  ...require('../../jest.preset.js'),
-  displayName: 'persistence',
-  rootDir: __dirname,
-  globalSetup: '<rootDir>/../../tools/infra/src/jest-global-setup.ts',
-  testTimeout: 30_000,
-};
+// Integration tests against real PostgreSQL (see jest.preset.js).
+module.exports = require('../../jest.preset.js').integration('persistence', __dirname, 30_000);
