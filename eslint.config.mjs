@@ -18,6 +18,35 @@ const IO_PACKAGES = [
   'prom-client',
 ];
 
+const PERSISTENCE_ENTRIES = ['messages', 'outbox', 'leases', 'conversations', 'testing'];
+
+/** Lint block: files matching `files` may import only the `owned` sub-paths of persistence. */
+function ownedPersistence(files, owned) {
+  const banned = PERSISTENCE_ENTRIES.filter((e) => !owned.includes(e));
+  return [
+    {
+      files: [files],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: banned.map((e) => `@realchat/persistence/${e}`),
+                message: 'This persistence entry point belongs to another app (or to tests only).',
+              },
+              {
+                group: ['@realchat/testing', '@realchat/persistence/src/*', '@realchat/*/src/*'],
+                message: 'Production code imports libs by their entry points, never test helpers.',
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -87,6 +116,12 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Ownership: each app imports only the persistence adapters it owns, and production code never
+  // imports a test helper (so none ends up in a bundle).
+  ...ownedPersistence('apps/message-api/src/**/*.ts', ['messages', 'outbox']),
+  ...ownedPersistence('apps/outbox-relay/src/**/*.ts', ['outbox', 'leases']),
+  ...ownedPersistence('apps/conversation-stub/src/**/*.ts', ['conversations']),
+  ...ownedPersistence('libs/*/src/**/*.ts', ['messages', 'outbox', 'leases', 'conversations']),
   {
     // Services log through pino only; tools and scripts may print.
     files: ['tools/**/*.{ts,mjs,js}', '**/test/**/*.ts'],

@@ -1,1 +1,5 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'domain', rootDir: __dirname };
+module.exports = {
+  ...require('../../jest.preset.js').preset,
+  displayName: 'domain',
+  rootDir: __dirname,
+};

@@ -1,5 +1,5 @@
 module.exports = {
-  ...require('../../jest.preset.js'),
+  ...require('../../jest.preset.js').preset,
   displayName: 'platform',
   rootDir: __dirname,
 };

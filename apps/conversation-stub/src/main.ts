@@ -1,5 +1,6 @@
 /** conversation-stub composition root: a durable stand-in for RealChat's Conversation API. */
-import { ConversationStore, Database } from '@realchat/persistence';
+import { Database } from '@realchat/persistence';
+import { ConversationStore } from '@realchat/persistence/conversations';
 import { createLogger, runService, startGrpcServer, stopGrpcServer } from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
 import { Conversations } from './app/conversations';
@@ -23,9 +24,8 @@ runService('conversation-stub', async () => {
   );
   return {
     logger,
-    stop: async () => {
-      await stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
-      await db.close();
-    },
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS),
+    close: () => db.close(),
   };
 });

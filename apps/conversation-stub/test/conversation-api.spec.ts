@@ -1,5 +1,6 @@
 import { credentials, Metadata, Server, ServiceError, status } from '@grpc/grpc-js';
-import { ConversationStore, Database } from '@realchat/persistence';
+import { Database } from '@realchat/persistence';
+import { ConversationStore } from '@realchat/persistence/conversations';
 import { createLogger, fieldViolationsOf, startGrpcServer } from '@realchat/platform';
 import {
   ConversationApiClient,

@@ -2,7 +2,8 @@
  * message-api composition root: configuration, wiring, start, graceful stop.
  * Nothing else reads process.env.
  */
-import { Database, MessageStore } from '@realchat/persistence';
+import { Database } from '@realchat/persistence';
+import { MessageStore } from '@realchat/persistence/messages';
 import { createLogger, runService, startGrpcServer, stopGrpcServer } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
@@ -53,8 +54,9 @@ runService('message-api', async () => {
 
   return {
     logger,
-    stop: async () => {
-      await stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS),
+    close: async () => {
       conversations.close();
       await db.close();
     },

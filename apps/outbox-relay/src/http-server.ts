@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { OutboxStore } from '@realchat/persistence';
+import type { OutboxStore } from '@realchat/persistence/outbox';
 import type { Logger } from 'pino';
 import type { RelayMetrics } from './metrics';
 

@@ -1,4 +1,4 @@
-import type { PendingEvent } from '@realchat/persistence';
+import type { PendingEvent } from '@realchat/persistence/outbox';
 import { EventType } from '@realchat/proto';
 import { CompressionTypes, Kafka, KafkaJSError, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-import type { ShardLease, ShardLeases } from '@realchat/persistence';
+import type { ShardLease, ShardLeases } from '@realchat/persistence/leases';
 import type { Logger } from 'pino';
 import type { RelayMetrics } from './metrics';
 

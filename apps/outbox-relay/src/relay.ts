@@ -1,10 +1,7 @@
 import { shardOf } from '@realchat/domain';
-import {
-  isDatabaseUnavailable,
-  OutboxStore,
-  PendingEvent,
-  ShardLease,
-} from '@realchat/persistence';
+import { isDatabaseUnavailable } from '@realchat/persistence';
+import type { ShardLease } from '@realchat/persistence/leases';
+import type { OutboxStore, PendingEvent } from '@realchat/persistence/outbox';
 import { EventEnvelope, EventType } from '@realchat/proto';
 import type { Logger } from 'pino';
 import { KafkaPublisher, PublishError } from './kafka-publisher';

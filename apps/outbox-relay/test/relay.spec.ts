@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import {
-  createScratchDatabase,
-  Database,
-  OutboxStore,
-  ShardLeases,
-  writeOutboxEvent,
-} from '@realchat/persistence';
+import { Database } from '@realchat/persistence';
+import { ShardLeases } from '@realchat/persistence/leases';
+import { OutboxStore, writeOutboxEvent } from '@realchat/persistence/outbox';
+import { createScratchDatabase } from '@realchat/persistence/testing';
 import { createLogger } from '@realchat/platform';
 import { EventEnvelope, EventType } from '@realchat/proto';
 import { Kafka, logLevel } from 'kafkajs';

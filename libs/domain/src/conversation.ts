@@ -2,6 +2,20 @@ import { DomainError } from './errors';
 
 export type ParticipantRole = 'member' | 'admin';
 
+/**
+ * The numbers of realchat.conversation.v1.ParticipantRole, which the stub also stores: the one
+ * mapping between roles and their codes (gRPC client, stub handlers and stub storage use it).
+ */
+export const PARTICIPANT_ROLE_CODE: Readonly<Record<ParticipantRole, number>> = {
+  member: 1,
+  admin: 2,
+};
+
+/** The role of a code; anything but ADMIN (including UNSPECIFIED) is a plain member. */
+export function participantRoleOf(code: number): ParticipantRole {
+  return code === PARTICIPANT_ROLE_CODE.admin ? 'admin' : 'member';
+}
+
 /** Who belongs to a conversation, with their roles, as the Conversation API reports it. */
 export class ConversationMembers {
   private constructor(

@@ -1,4 +1,5 @@
-import { ConversationStore, Database } from '../src';
+import { Database } from '../src';
+import { ConversationStore } from '../src/conversations';
 import { testDatabase, uniqueId } from './support';
 
 let db: Database;

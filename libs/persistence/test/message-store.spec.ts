@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { validateSync } from '@realchat/domain';
-import { Database, MessageStore } from '../src';
+import { Database } from '../src';
+import { MessageStore } from '../src/messages';
 import { newMessage, testDatabase, uniqueId } from './support';
 
 let db: Database;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS, Message, validateSend } from '@realchat/domain';
 import path from 'node:path';
-import { createScratchDatabase, Database } from '../src';
+import { Database } from '../src';
+import { createScratchDatabase } from '../src/testing';
 
 let scratchUrl: Promise<string> | undefined;
 

@@ -1,18 +1,33 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config';
 
+/** Time allowed after the drain for closing connections before the process is forced out. */
+export const CLOSE_MARGIN_MS = 3_000;
+
+/** A started service, as `runService` needs it. */
+export interface RunningService {
+  readonly logger: Logger;
+  /**
+   * SHUTDOWN_GRACE_MS of the app: `drain` gets this long for in-flight work. The same value
+   * bounds the whole stop (plus CLOSE_MARGIN_MS for `close`), so the timer and the drain can
+   * never disagree.
+   */
+  readonly shutdownGraceMs: number;
+  /** Stops taking work and finishes what is in flight (bounded by shutdownGraceMs). */
+  readonly drain: () => Promise<void>;
+  /** Releases connections; runs after `drain` even when the drain failed. */
+  readonly close: () => Promise<void>;
+}
+
 /**
- * Runs a service: `start` wires and starts it and returns its `stop`. SIGTERM/SIGINT call stop
- * once (draining in-flight work), then the process exits 0; a second signal, or a stop slower
- * than `graceMs`, exits 1. Bad configuration exits 2 after naming every bad variable.
+ * Runs a service: `start` wires and starts it. SIGTERM/SIGINT drain in-flight work, then close
+ * (always, even after a failed drain), then the process exits 0; a second signal, or a stop
+ * slower than shutdownGraceMs + CLOSE_MARGIN_MS, exits 1. Bad configuration exits 2 after naming
+ * every bad variable.
  */
-export function runService(
-  name: string,
-  start: () => Promise<{ logger: Logger; stop: () => Promise<void> }>,
-  graceMs = 15_000,
-): void {
+export function runService(name: string, start: () => Promise<RunningService>): void {
   start()
-    .then(({ logger, stop }) => {
+    .then(({ logger, shutdownGraceMs, drain, close }) => {
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
         if (stopping) {
@@ -20,13 +35,14 @@ export function runService(
           process.exit(1);
         }
         stopping = true;
-        logger.info({ signal }, 'stopping: draining in-flight work');
+        logger.info({ signal, shutdownGraceMs }, 'stopping: draining in-flight work');
+        const limitMs = shutdownGraceMs + CLOSE_MARGIN_MS;
         const timer = setTimeout(() => {
-          logger.error({ graceMs }, 'graceful stop took too long: exiting');
+          logger.error({ limitMs }, 'graceful stop took too long: exiting');
           process.exit(1);
-        }, graceMs);
+        }, limitMs);
         timer.unref();
-        stop().then(
+        void stopInOrder(drain, close).then(
           () => {
             logger.info('stopped');
             logger.flush?.();
@@ -34,6 +50,7 @@ export function runService(
           },
           (e: unknown) => {
             logger.error({ err: e }, 'error while stopping');
+            logger.flush?.();
             process.exit(1);
           },
         );
@@ -51,4 +68,16 @@ export function runService(
       );
       process.exit(1);
     });
+}
+
+/** drain, then close whatever happened to drain; the first error is rethrown. */
+export async function stopInOrder(
+  drain: () => Promise<void>,
+  close: () => Promise<void>,
+): Promise<void> {
+  try {
+    await drain();
+  } finally {
+    await close();
+  }
 }

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ensureInfra, REPO_ROOT } from '@realchat/infra';
-import { createScratchDatabase } from '@realchat/persistence';
+import { createScratchDatabase } from '@realchat/persistence/testing';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
 import { syncBench } from './sync-bench';

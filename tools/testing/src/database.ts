@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createScratchDatabase } from '@realchat/persistence';
+import { createScratchDatabase } from '@realchat/persistence/testing';
 import { Client } from 'pg';
 
 const MIGRATIONS = path.resolve(__dirname, '..', '..', '..', 'prisma', 'migrations');

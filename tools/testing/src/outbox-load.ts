@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Database, writeOutboxEvent } from '@realchat/persistence';
+import { Database } from '@realchat/persistence';
+import { writeOutboxEvent } from '@realchat/persistence/outbox';
 import { EventEnvelope, EventType, MessageSentEvent } from '@realchat/proto';
 import { query } from './database';
 import type { ReceivedEvent } from './kafka-events';

@@ -4,7 +4,7 @@ import type {
   ConversationKind,
   ConversationRecord,
   ConversationStore,
-} from '@realchat/persistence';
+} from '@realchat/persistence/conversations';
 
 export interface CreateConversationInput {
   conversationId: string;

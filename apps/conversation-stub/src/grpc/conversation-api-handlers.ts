@@ -1,5 +1,6 @@
+import { PARTICIPANT_ROLE_CODE, participantRoleOf } from '@realchat/domain';
 import { unary } from '@realchat/platform';
-import type { ConversationRecord } from '@realchat/persistence';
+import type { ConversationRecord } from '@realchat/persistence/conversations';
 import {
   Conversation,
   ConversationApiServer,
@@ -38,7 +39,7 @@ export function conversationApiHandlers(
       conversations: (await conversations.list(req.userId)).map(toProto),
     })),
     addParticipant: unary('AddParticipant', logger, async (req) => {
-      const role = req.role === ParticipantRole.ADMIN ? 'admin' : 'member';
+      const role = participantRoleOf(req.role);
       await conversations.addParticipant(
         req.conversationId,
         req.actorUserId,
@@ -67,7 +68,7 @@ function toProto(c: ConversationRecord): Conversation {
     participantUserIds: c.participants.map((p) => p.userId),
     participantsWithRoles: c.participants.map((p) => ({
       userId: p.userId,
-      role: p.role === 'admin' ? ParticipantRole.ADMIN : ParticipantRole.MEMBER,
+      role: PARTICIPANT_ROLE_CODE[p.role] as ParticipantRole,
     })),
   };
 }

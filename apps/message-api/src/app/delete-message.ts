@@ -5,7 +5,7 @@ import {
   requireMayDelete,
   validateDelete,
 } from '@realchat/domain';
-import type { MessageStore } from '@realchat/persistence';
+import type { MessageStore } from '@realchat/persistence/messages';
 import { messageDeletedEvent } from './events';
 import type { ConversationDirectory, RequestContext } from './ports';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeletionView, MessageView } from '@realchat/domain';
-import type { OutboxEventInput } from '@realchat/persistence';
+import type { OutboxEventInput } from '@realchat/persistence/outbox';
 import { EventEnvelope, EventType, MessageDeletedEvent, MessageSentEvent } from '@realchat/proto';
 import { toProtoDeletionMode, toProtoMessage } from './message-proto';
 

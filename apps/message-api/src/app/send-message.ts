@@ -8,7 +8,7 @@ import {
   SendMessageInput,
   validateSend,
 } from '@realchat/domain';
-import type { MessageStore } from '@realchat/persistence';
+import type { MessageStore } from '@realchat/persistence/messages';
 import { messageSentEvent } from './events';
 import type { ConversationDirectory, RequestContext } from './ports';
 

@@ -1,5 +1,5 @@
 import { buildSyncPage, SyncPage, validateSync } from '@realchat/domain';
-import type { MessageStore } from '@realchat/persistence';
+import type { MessageStore } from '@realchat/persistence/messages';
 import type { ConversationDirectory, RequestContext } from './ports';
 
 /** SyncMessages: one page of a conversation's change stream, for participants only. */

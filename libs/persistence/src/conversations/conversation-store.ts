@@ -1,12 +1,15 @@
-import { DomainError, ParticipantRole } from '@realchat/domain';
-import { withDatabase } from './db-errors';
-import type { Database } from './database';
+import {
+  DomainError,
+  PARTICIPANT_ROLE_CODE,
+  ParticipantRole,
+  participantRoleOf,
+} from '@realchat/domain';
+import { withDatabase } from '../db-errors';
+import type { Database } from '../database';
 
 /** Conversation types and roles as stored (realchat.conversation.v1 enum numbers). */
 export const ConversationTypeCode = { direct: 1, group: 2 } as const;
 export type ConversationKind = keyof typeof ConversationTypeCode;
-const ROLE_CODE: Record<ParticipantRole, number> = { member: 1, admin: 2 };
-const ROLE_OF_CODE: Record<number, ParticipantRole> = { 1: 'member', 2: 'admin' };
 
 export interface ConversationRecord {
   readonly conversationId: string;
@@ -44,7 +47,10 @@ export class ConversationStore {
             displayName: c.displayName,
             avatarUrl: c.avatarUrl,
             participants: {
-              create: c.participants.map((p) => ({ userId: p.userId, role: ROLE_CODE[p.role] })),
+              create: c.participants.map((p) => ({
+                userId: p.userId,
+                role: PARTICIPANT_ROLE_CODE[p.role],
+              })),
             },
             sequence: { create: { lastSequence: 0n } },
           },
@@ -113,8 +119,8 @@ export class ConversationStore {
     await withDatabase('adding a participant', () =>
       this.prisma.stubParticipant.upsert({
         where: { conversationId_userId: { conversationId, userId } },
-        create: { conversationId, userId, role: ROLE_CODE[role] },
-        update: { role: ROLE_CODE[role] },
+        create: { conversationId, userId, role: PARTICIPANT_ROLE_CODE[role] },
+        update: { role: PARTICIPANT_ROLE_CODE[role] },
       }),
     );
   }
@@ -160,7 +166,7 @@ function toRecord(row: Row): ConversationRecord {
     createdAt: row.createdAt,
     participants: row.participants.map((p) => ({
       userId: p.userId,
-      role: ROLE_OF_CODE[p.role] ?? 'member',
+      role: participantRoleOf(p.role),
     })),
   };
 }

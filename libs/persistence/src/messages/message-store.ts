@@ -1,9 +1,14 @@
 import { MAX_DELETIONS_PER_PAGE, Message, SyncQuery, SyncRead } from '@realchat/domain';
 import type { PoolClient } from 'pg';
-import type { Database } from './database';
-import { withDatabase } from './db-errors';
+import type { Database } from '../database';
+import { withDatabase } from '../db-errors';
 import { MESSAGE_COLUMNS, messageFromRow, MessageRow } from './message-mapper';
-import { notifyRelays, OutboxEventInput, outboxValues, withOutboxEvent } from './outbox-writer';
+import {
+  notifyRelays,
+  OutboxEventInput,
+  outboxValues,
+  withOutboxEvent,
+} from '../outbox/outbox-writer';
 
 /** What a use case may do while it holds a conversation's write lock. */
 export interface ConversationTx {

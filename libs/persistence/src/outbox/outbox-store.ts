@@ -1,6 +1,6 @@
-import type { Database } from './database';
-import { withDatabase } from './db-errors';
-import type { ShardLease } from './shard-leases';
+import type { Database } from '../database';
+import { withDatabase } from '../db-errors';
+import type { ShardLease } from '../leases/shard-leases';
 
 /** An outbox row as the relay publishes it. */
 export interface PendingEvent {

@@ -1,5 +1,5 @@
 import { conversationHash } from '@realchat/domain';
-import type { Queryable } from './database';
+import type { Queryable } from '../database';
 
 /** An event to publish, written in the same transaction as the change it describes. */
 export interface OutboxEventInput {

@@ -1,5 +1,5 @@
-import type { Database } from './database';
-import { withDatabase } from './db-errors';
+import type { Database } from '../database';
+import { withDatabase } from '../db-errors';
 
 /** A shard this replica owns; `epoch` fences acknowledgements after a change of owner. */
 export interface ShardLease {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { applyMigrations } from './migrate';
+import { applyMigrations } from '../migrate';
 
 /**
  * Creates a new, migrated database on the server of `baseUrl` and returns its URL. Tests that run

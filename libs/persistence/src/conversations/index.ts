@@ -1,0 +1,2 @@
+/** The conversation-stub's conversations, participants and sequence counters. */
+export * from './conversation-store';

@@ -1,0 +1,2 @@
+/** Shard leases of the relay replicas (outbox-relay). */
+export * from './shard-leases';

@@ -1,0 +1,2 @@
+/** Messages and their sync reads: message-api's adapter. */
+export * from './message-store';

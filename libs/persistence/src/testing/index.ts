@@ -1,0 +1,2 @@
+/** Test-only helpers: never imported by production code (lint enforces it). */
+export * from './scratch-database';
