@@ -3,12 +3,8 @@ import type { PoolClient } from 'pg';
 import type { Database } from '../database';
 import { withDatabase } from '../db-errors';
 import { MESSAGE_COLUMNS, messageFromRow, MessageRow } from './message-mapper';
-import {
-  notifyRelays,
-  OutboxEventInput,
-  outboxValues,
-  withOutboxEvent,
-} from '../outbox/outbox-writer';
+import type { OutboxEventInput } from '../outbox/event-envelope';
+import { notifyRelays, outboxValues, withOutboxEvent } from '../outbox/outbox-writer';
 
 /** What a use case may do while it holds a conversation's write lock. */
 export interface ConversationTx {

@@ -1,18 +1,6 @@
 import { conversationHash } from '@realchat/domain';
 import type { Queryable } from '../database';
-
-/** An event to publish, written in the same transaction as the change it describes. */
-export interface OutboxEventInput {
-  /** Stable id, sent as Kafka header `event-id` (consumers deduplicate on it). */
-  readonly eventId: string;
-  readonly conversationId: string;
-  /** realchat.shared.v1.EventType number. */
-  readonly eventType: number;
-  readonly schemaVersion: number;
-  /** realchat.shared.v1.EventEnvelope bytes. */
-  readonly payload: Uint8Array;
-  readonly traceparent?: string;
-}
+import type { OutboxEventInput } from './event-envelope';
 
 /** NOTIFY channel that wakes relays as soon as an outbox row commits. */
 export const OUTBOX_CHANNEL = 'realchat_outbox';
