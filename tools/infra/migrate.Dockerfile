@@ -1,5 +1,5 @@
 # One-shot migration job (docker compose service `migrate`): applies prisma/migrations.
-FROM node:20.20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /repo
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -8,7 +8,7 @@ ENV NX_NO_CLOUD=true NX_DAEMON=false
 RUN npx nx run-many -t generate && npx esbuild tools/infra/src/migrate-cli.ts --bundle --platform=node \
       --target=node20 --packages=external --tsconfig=tsconfig.base.json --outfile=dist/migrate/main.js
 
-FROM node:20.20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
