@@ -7,7 +7,7 @@ import {
   NextSequenceRequest,
   NextSequenceResponse,
 } from '@realchat/proto';
-import LRUCache from 'lru-cache';
+import { LRUCache } from 'lru-cache';
 import type { ConversationDirectory } from '../app/ports';
 
 export interface ConversationApiOptions {
@@ -28,7 +28,8 @@ export interface ConversationApiOptions {
  */
 export class ConversationApiDirectory implements ConversationDirectory {
   private readonly client: ConversationApiClient;
-  private readonly cache: LRUCache<string, { members: ConversationMembers; expiresAt: number }>;
+  /** Members by conversation, least recently used evicted first; null when the TTL is 0. */
+  private readonly cache: LRUCache<string, ConversationMembers> | null;
   private readonly inFlight = new Map<string, Promise<ConversationMembers>>();
 
   constructor(private readonly options: ConversationApiOptions) {
@@ -38,12 +39,18 @@ export class ConversationApiDirectory implements ConversationDirectory {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,
     });
-    this.cache = new LRUCache({ max: options.maxCachedConversations ?? 10_000 });
+    this.cache =
+      options.membersCacheTtlMs > 0
+        ? new LRUCache({
+            max: options.maxCachedConversations ?? 10_000,
+            ttl: options.membersCacheTtlMs,
+          })
+        : null;
   }
 
   async members(conversationId: string, deadline?: Date): Promise<ConversationMembers> {
-    const hit = this.cache.get(conversationId);
-    if (hit && hit.expiresAt > Date.now()) return hit.members;
+    const hit = this.cache?.get(conversationId);
+    if (hit) return hit;
     let lookup = this.inFlight.get(conversationId);
     if (!lookup) {
       // The shared call runs to the default timeout, not to the deadline of whoever came
@@ -71,12 +78,7 @@ export class ConversationApiDirectory implements ConversationDirectory {
         }))
       : res.participantUserIds.map((userId) => ({ userId, role: 'member' as const }));
     const members = ConversationMembers.of(conversationId, participants);
-    if (this.options.membersCacheTtlMs > 0) {
-      this.cache.set(conversationId, {
-        members,
-        expiresAt: Date.now() + this.options.membersCacheTtlMs,
-      });
-    }
+    this.cache?.set(conversationId, members);
     return members;
   }
 
