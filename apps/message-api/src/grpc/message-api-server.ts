@@ -13,7 +13,7 @@ const REQUEST_HEADROOM_BYTES = 64 * 1024;
  * accept it. Never below the platform default, so that oversized content up to it is still
  * answered INVALID_ARGUMENT with a field violation, as before.
  */
-export function maxRequestBytes(limits: MessageLimits): number {
+function maxRequestBytes(limits: MessageLimits): number {
   return Math.max(
     DEFAULT_MAX_RECEIVE_BYTES,
     limits.maxContentBytes + limits.maxMetadataBytes + REQUEST_HEADROOM_BYTES,
