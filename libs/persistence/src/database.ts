@@ -49,6 +49,8 @@ const TRANSACTION_KILL_MARGIN_MS = 25;
 export class Database {
   readonly pool: Pool;
   private prismaClient: PrismaClient | null = null;
+  /** Whether the server knows transaction_timeout (PostgreSQL 17+), asked once. */
+  private transactionTimeout: Promise<boolean> | null = null;
 
   constructor(options: DatabaseOptions) {
     this.pool = new Pool({
@@ -92,7 +94,9 @@ export class Database {
     const onError = () => (broken = true);
     client.on('error', onError);
     try {
-      await client.query(beginStatement(client, options, Date.now() - started));
+      const withTxTimeout =
+        options.timeoutMs !== undefined && (await this.hasTransactionTimeout(client));
+      await client.query(beginStatement(client, options, Date.now() - started, withTxTimeout));
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -103,6 +107,24 @@ export class Database {
       client.off('error', onError);
       client.release(broken);
     }
+  }
+
+  /**
+   * PostgreSQL 17 added transaction_timeout; older servers (e.g. docker-compose's 16) refuse to
+   * SET it, so they get the statement timeout and the callers' per-statement deadline checks
+   * only (a statement that started in time may then overrun by up to the time left at BEGIN).
+   */
+  private hasTransactionTimeout(client: PoolClient): Promise<boolean> {
+    this.transactionTimeout ??= client
+      .query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
+      .then(
+        (r) => Number(r.rows[0].v) >= 170000,
+        (e: unknown) => {
+          this.transactionTimeout = null; // ask again next time
+          throw e;
+        },
+      );
+    return this.transactionTimeout;
   }
 
   /** A pooled connection, waiting at most `timeoutMs` (when given) for one to be free. */
@@ -138,14 +160,19 @@ export class Database {
  * bounds the lock wait (cancelling only the statement), the transaction timeout the rest: a
  * deadline computed once and applied per statement would let a transaction outlive it.
  */
-function beginStatement(client: PoolClient, o: TransactionOptions, elapsedMs: number): string {
+function beginStatement(
+  client: PoolClient,
+  o: TransactionOptions,
+  elapsedMs: number,
+  withTransactionTimeout: boolean,
+): string {
   const parts = ['BEGIN'];
   if (o.timeoutMs !== undefined) {
     const left = Math.max(1, Math.floor(o.timeoutMs - elapsedMs));
-    parts.push(
-      `SET LOCAL statement_timeout = ${left}`,
-      `SET LOCAL transaction_timeout = ${left + TRANSACTION_KILL_MARGIN_MS}`,
-    );
+    parts.push(`SET LOCAL statement_timeout = ${left}`);
+    if (withTransactionTimeout) {
+      parts.push(`SET LOCAL transaction_timeout = ${left + TRANSACTION_KILL_MARGIN_MS}`);
+    }
   }
   if (o.lockKey !== undefined) {
     // The key is escaped by the driver.

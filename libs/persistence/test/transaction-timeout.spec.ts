@@ -12,6 +12,7 @@ describe('Database.transaction timeoutMs', () => {
   it('ends a transaction whose statements together outlast it, though each alone would fit', async () => {
     const started = Date.now();
     // 3 x 250 ms against a 400 ms bound: a per-statement timeout would let all three run.
+    // (transaction_timeout: PostgreSQL 17+, which the tests run on.)
     const error = await db
       .transaction({ timeoutMs: 400 }, async (client) => {
         await client.query('SELECT pg_sleep(0.25)');
