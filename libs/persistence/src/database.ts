@@ -18,8 +18,8 @@ export interface TransactionOptions {
   /**
    * Bounds the WHOLE transaction: the wait for a pooled connection, the lock wait and every
    * statement after it, including time the caller spends between statements. Past it, the
-   * statement in progress fails with an error that `isDatabaseTimeout` recognises, and the
-   * transaction rolls back.
+   * statement in progress fails with a timeout error (which `withDatabase` reports as
+   * DEADLINE_EXCEEDED when the caller's deadline caused it), and the transaction rolls back.
    */
   readonly timeoutMs?: number;
   /**
@@ -183,7 +183,7 @@ function beginStatement(
   return parts.join('; ');
 }
 
-/** No pooled connection was free within a transaction's timeout (see isDatabaseTimeout). */
+/** No pooled connection was free within a transaction's timeout (db-errors knows its code). */
 class TransactionTimeoutError extends Error {
   readonly code = 'TX_TIMEOUT';
   constructor(message: string) {

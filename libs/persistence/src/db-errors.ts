@@ -57,7 +57,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
 }
 
 /** True when `e` is a statement, lock or transaction timeout (see Database.transaction). */
-export function isDatabaseTimeout(e: unknown): boolean {
+function isDatabaseTimeout(e: unknown): boolean {
   const code = (e as ErrorLike | null)?.code;
   return typeof code === 'string' && TIMEOUT_CODES.has(code);
 }

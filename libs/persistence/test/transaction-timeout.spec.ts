@@ -1,4 +1,4 @@
-import { Database, isDatabaseTimeout, withDatabase } from '../src';
+import { Database, withDatabase } from '../src';
 import { testDatabase } from './support';
 
 /** Database.transaction's timeout bounds the whole transaction, not each statement. */
@@ -42,19 +42,29 @@ describe('Database.transaction timeoutMs', () => {
     let release!: () => void;
     const busy = new Promise<void>((r) => (release = r));
     const holders = [1, 2].map(() => db.transaction(() => busy));
-    const error = await db.transaction({ timeoutMs: 200 }, async () => 'ran').catch((e) => e);
-    expect(isDatabaseTimeout(error)).toBe(true);
+    const deadline = new Date(Date.now() + 200);
+    const outcome = withDatabase(
+      'waiting for a connection',
+      () => db.transaction({ timeoutMs: 200 }, async () => 'ran'),
+      deadline,
+    ).catch((e: { kind?: string }) => e.kind);
+    // Answered by its own bound, long before the pool's 5 s connect timeout would answer.
+    const stillWaiting = new Promise((r) =>
+      setTimeout(() => r('still waiting after 2 s'), 2000).unref(),
+    );
+    expect(await Promise.race([outcome, stillWaiting])).toBe('deadline-exceeded');
     release();
     await Promise.all(holders);
   });
 
   it('reports a statement timeout before the caller deadline as UNAVAILABLE', async () => {
-    const error = await db
-      .transaction({ timeoutMs: 100 }, (c) => c.query('SELECT pg_sleep(1)'))
-      .catch((e: unknown) => e);
-    expect(isDatabaseTimeout(error)).toBe(true);
+    // WRITE_TX_TIMEOUT_MS-style bound (100 ms) well before the caller's deadline (60 s).
     await expect(
-      withDatabase('testing', () => Promise.reject(error), new Date(Date.now() + 60_000)),
+      withDatabase(
+        'sleeping',
+        () => db.transaction({ timeoutMs: 100 }, (c) => c.query('SELECT pg_sleep(1)')),
+        new Date(Date.now() + 60_000),
+      ),
     ).rejects.toMatchObject({ kind: 'unavailable' });
   });
 });
