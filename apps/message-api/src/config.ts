@@ -1,7 +1,8 @@
+import { DEFAULT_LIMITS } from '@realchat/domain';
 import { hostPorts, int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
 
 /** message-api configuration (README "Configuration" lists the same variables). */
-export const messageApiConfigSpec = {
+const messageApiConfigSpec = {
   MESSAGE_API_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
   MESSAGE_API_PORT: int('gRPC port (0 picks a free one)', 50051, 0, 65535),
   DATABASE_URL: url('PostgreSQL URL of the message database', ['postgresql:', 'postgres:']),
@@ -18,8 +19,20 @@ export const messageApiConfigSpec = {
     0,
     60_000,
   ),
-  MAX_CONTENT_BYTES: int('largest message content, in UTF-8 bytes', 16 * 1024, 1, 1024 * 1024),
-  MAX_METADATA_BYTES: int('largest metadata_json, in UTF-8 bytes', 4 * 1024, 2, 64 * 1024),
+  // The server's receive limit is derived from these two (grpc/message-api-server.ts), so a
+  // send at both maximums always fits.
+  MAX_CONTENT_BYTES: int(
+    'largest message content, in UTF-8 bytes',
+    DEFAULT_LIMITS.maxContentBytes,
+    1,
+    1024 * 1024,
+  ),
+  MAX_METADATA_BYTES: int(
+    'largest metadata_json, in UTF-8 bytes',
+    DEFAULT_LIMITS.maxMetadataBytes,
+    2,
+    64 * 1024,
+  ),
   WRITE_TX_TIMEOUT_MS: int(
     'longest a write transaction may run when the client set no deadline',
     10_000,
@@ -28,8 +41,6 @@ export const messageApiConfigSpec = {
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
-
-export type MessageApiConfig = ReturnType<typeof loadMessageApiConfig>;
 
 export function loadMessageApiConfig(env: NodeJS.ProcessEnv) {
   return loadConfig(messageApiConfigSpec, env);

@@ -4,44 +4,41 @@
  */
 import { Database } from '@realchat/persistence';
 import { MessageStore } from '@realchat/persistence/messages';
-import { createLogger, runService, startGrpcServer, stopGrpcServer } from '@realchat/platform';
-import { MessageApiService } from '@realchat/proto';
+import { createLogger, runService, stopGrpcServer } from '@realchat/platform';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
 import { DeleteMessage } from './app/delete-message';
+import type { ConversationDirectory, ConversationWrites, SyncPages } from './app/ports';
 import { SendMessage } from './app/send-message';
 import { SyncMessages } from './app/sync-messages';
 import { loadMessageApiConfig } from './config';
-import { messageApiHandlers } from './grpc/message-api-handlers';
+import { startMessageApiServer } from './grpc/message-api-server';
+import { protoMessageEvents } from './grpc/message-events';
 
 runService('message-api', async () => {
   const config = loadMessageApiConfig(process.env);
   const logger = createLogger('message-api', config.LOG_LEVEL);
 
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
-  const store = new MessageStore(db, config.WRITE_TX_TIMEOUT_MS);
-  const conversations = new ConversationApiDirectory({
+  // The adapters, assigned to the ports the use cases take.
+  const messages: ConversationWrites & SyncPages = new MessageStore(db, config.WRITE_TX_TIMEOUT_MS);
+  const directory = new ConversationApiDirectory({
     address: config.CONVERSATION_API_ADDR,
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,
   });
+  const conversations: ConversationDirectory = directory;
   const limits = {
     maxContentBytes: config.MAX_CONTENT_BYTES,
     maxMetadataBytes: config.MAX_METADATA_BYTES,
   };
-  const handlers = messageApiHandlers(
-    {
-      send: new SendMessage(store, conversations, limits),
-      delete: new DeleteMessage(store, conversations),
-      sync: new SyncMessages(store, conversations),
-    },
-    logger,
-  );
 
-  const { server, port } = await startGrpcServer(
-    MessageApiService,
-    handlers,
-    config.MESSAGE_API_HOST,
-    config.MESSAGE_API_PORT,
+  const { server, port } = await startMessageApiServer(
+    {
+      send: new SendMessage(messages, conversations, protoMessageEvents, limits),
+      delete: new DeleteMessage(messages, conversations, protoMessageEvents),
+      sync: new SyncMessages(messages, conversations),
+    },
+    { host: config.MESSAGE_API_HOST, port: config.MESSAGE_API_PORT, limits, logger },
   );
   logger.info(
     {
@@ -57,7 +54,7 @@ runService('message-api', async () => {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS),
     close: async () => {
-      conversations.close();
+      directory.close();
       await db.close();
     },
   };

@@ -24,6 +24,8 @@ describe('ConversationApiDirectory', () => {
         lookups++;
         if (call.request.conversationId === 'missing')
           return cb({ code: status.NOT_FOUND, details: 'no' });
+        if (call.request.conversationId === 'malformed')
+          return cb({ code: status.INVALID_ARGUMENT, details: 'conversation_id: bad' });
         setTimeout(
           () =>
             cb(
@@ -84,7 +86,7 @@ describe('ConversationApiDirectory', () => {
     d.close();
   });
 
-  it('maps NOT_FOUND, an unreachable API and a passed deadline to domain errors', async () => {
+  it('maps NOT_FOUND, INVALID_ARGUMENT, an unreachable API and a passed deadline to domain errors', async () => {
     const d = directory(0);
     await expect(d.members('missing')).rejects.toMatchObject({ kind: 'not-found' });
     expect(await d.nextSequence('c3')).toBe(42);
@@ -93,10 +95,103 @@ describe('ConversationApiDirectory', () => {
       kind: 'deadline-exceeded',
     });
     delayMs = 0;
+    await expect(d.members('malformed')).rejects.toMatchObject({
+      kind: 'invalid-argument',
+      violations: [{ field: 'conversation_id' }],
+    });
     d.close();
     const down = directory(0, '127.0.0.1:1');
     await expect(down.members('c4')).rejects.toMatchObject({ kind: 'unavailable' });
     down.close();
+  });
+});
+
+describe('ConversationApiDirectory shared lookups and cache', () => {
+  let server: Server;
+  let port: number;
+  let lookups = 0;
+  const delayMs = 300;
+
+  beforeAll(async () => {
+    server = new Server();
+    server.addService(ConversationApiService, {
+      getConversation: (
+        call: { request: { conversationId: string } },
+        cb: (e: unknown, r?: unknown) => void,
+      ) => {
+        lookups++;
+        setTimeout(
+          () =>
+            cb(
+              null,
+              GetConversationResponse.fromPartial({
+                conversation: {
+                  conversationId: call.request.conversationId,
+                  participantsWithRoles: [{ userId: 'alice', role: ParticipantRole.ADMIN }],
+                },
+              }),
+            ),
+          call.request.conversationId.startsWith('slow') ? delayMs : 0,
+        );
+      },
+      nextSequence: (_call: unknown, cb: (e: unknown, r?: unknown) => void) =>
+        cb(null, { sequence: 1 }),
+    } as never);
+    port = await new Promise((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+  });
+  afterAll(() => server.forceShutdown());
+
+  const directory = (maxCachedConversations?: number) =>
+    new ConversationApiDirectory({
+      address: `127.0.0.1:${port}`,
+      membersCacheTtlMs: 60_000,
+      defaultTimeoutMs: 5000,
+      maxCachedConversations,
+    });
+  const inMs = (ms: number) => new Date(Date.now() + ms);
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: { kind?: string }) => e.kind,
+    );
+
+  it('a caller who joins a lookup keeps its own, later deadline', async () => {
+    const d = directory();
+    const hasty = outcome(d.members('slow-1', inMs(50)));
+    const patient = outcome(d.members('slow-1', inMs(3000)));
+    expect(await hasty).toBe('deadline-exceeded');
+    expect(await patient).toBe('ok');
+    d.close();
+  });
+
+  it('a caller who joins a lookup is not held past its own, earlier deadline', async () => {
+    const d = directory();
+    const patient = outcome(d.members('slow-2', inMs(3000)));
+    const hasty = outcome(d.members('slow-2', inMs(50)));
+    // The hasty caller is answered before the lookup it joined completes.
+    expect(await Promise.race([hasty, patient.then(() => 'lookup finished first')])).toBe(
+      'deadline-exceeded',
+    );
+    expect(await patient).toBe('ok');
+    d.close();
+  });
+
+  it('evicts the least recently used conversation, not the oldest', async () => {
+    const d = directory(2);
+    await d.members('c-a');
+    await d.members('c-b');
+    await d.members('c-a'); // c-a is now the most recently used
+    await d.members('c-c'); // evicts c-b
+    const before = lookups;
+    await d.members('c-a');
+    expect(lookups).toBe(before); // still cached
+    await d.members('c-b');
+    expect(lookups).toBe(before + 1); // was evicted
+    d.close();
   });
 });
 

@@ -40,6 +40,10 @@ export class DomainError extends Error {
     return new DomainError('permission-denied', message);
   }
 
+  static deadlineExceeded(message: string, cause?: unknown): DomainError {
+    return new DomainError('deadline-exceeded', message, [], { cause });
+  }
+
   static unavailable(message: string, cause?: unknown): DomainError {
     return new DomainError('unavailable', message, [], { cause });
   }

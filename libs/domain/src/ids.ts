@@ -5,8 +5,8 @@ import { Violations } from './errors';
  * That admits UUIDs and the ids RealChat's other services hand out, and nothing that needs
  * escaping in logs, Kafka keys or metrics labels.
  */
-export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
-export const ID_RULE = '1-64 characters of A-Z a-z 0-9 _ . : -';
+const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const ID_RULE = '1-64 characters of A-Z a-z 0-9 _ . : -';
 
 /** Adds a violation for `field` unless `value` is a well-formed id. */
 export function checkId(violations: Violations, field: string, value: string): void {

@@ -126,10 +126,6 @@ export class Message {
     return this.props.id;
   }
 
-  get isDeleted(): boolean {
-    return this.props.deletion !== null;
-  }
-
   /** True when `draft` repeats this message's payload (a retry, not a reused key). */
   hasSamePayload(draft: MessageDraft): boolean {
     return this.props.payloadHash === draft.payloadHash;

@@ -3,9 +3,9 @@ import { checkId } from './ids';
 import { DeletionMode, Message, MessageView } from './message';
 
 /** page_size 0 means this. */
-export const DEFAULT_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 100;
 /** Larger page sizes are clamped to this (not rejected), so clients need not know it. */
-export const MAX_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = 1000;
 /**
  * At most this many deletions are returned in one page. Only a conversation with more deletions
  * than this between two messages of one page reaches it; the cursor then stops at the last

@@ -14,6 +14,28 @@ export interface DatabaseOptions {
   readonly connectTimeoutMs?: number;
 }
 
+export interface TransactionOptions {
+  /**
+   * Bounds the WHOLE transaction: the wait for a pooled connection, the lock wait and every
+   * statement after it, including time the caller spends between statements. Past it, the
+   * statement in progress fails with a timeout error (which `withDatabase` reports as
+   * DEADLINE_EXCEEDED when the caller's deadline caused it), and the transaction rolls back.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Takes the transaction-level advisory lock `hashtextextended(lockKey, 0)` in the round trip
+   * that begins the transaction; it is held until commit or rollback.
+   */
+  readonly lockKey?: string;
+}
+
+/**
+ * The server ends a transaction that outlives its timeout by ending the session; the margin lets
+ * the gentler statement timeout (which only cancels the statement) fire first when the time runs
+ * out in one statement, typically the lock wait.
+ */
+const TRANSACTION_KILL_MARGIN_MS = 25;
+
 /**
  * One connection pool per process, shared by two clients:
  * - `pool` (node-postgres) runs the hot-path statements (send, delete, sync, outbox, leases,
@@ -27,6 +49,8 @@ export interface DatabaseOptions {
 export class Database {
   readonly pool: Pool;
   private prismaClient: PrismaClient | null = null;
+  /** Whether the server knows transaction_timeout (PostgreSQL 17+), asked once. */
+  private transactionTimeout: Promise<boolean> | null = null;
 
   constructor(options: DatabaseOptions) {
     this.pool = new Pool({
@@ -50,28 +74,29 @@ export class Database {
   }
 
   /**
-   * Runs `work` in a transaction on one connection; rolls back if it throws. `begin` (statements
-   * built by the caller, e.g. taking a lock) is sent with BEGIN and the statement timeout in one
-   * round trip; it receives the client so that it can escape values with `escapeLiteral`.
+   * Runs `work` in a transaction on one connection; rolls back if it throws. The timeout and
+   * the lock (options) are sent with BEGIN in one round trip.
    */
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
+  transaction<T>(options: TransactionOptions, work: (client: PoolClient) => Promise<T>): Promise<T>;
   async transaction<T>(
-    work: (client: PoolClient) => Promise<T>,
-    statementTimeoutMs?: number,
-    begin?: (client: PoolClient) => string,
+    a: TransactionOptions | ((client: PoolClient) => Promise<T>),
+    b?: (client: PoolClient) => Promise<T>,
   ): Promise<T> {
-    const client = await this.pool.connect();
+    const [options, work] = typeof a === 'function' ? [{}, a] : [a, b!];
+    const started = Date.now();
+    const client = await this.connect(options.timeoutMs);
     let broken = false;
     // While checked out, a connection that dies (between statements, e.g. while the caller
-    // awaits another service) emits 'error' on the client: unhandled, that would crash the
-    // process. The next statement fails with the same error; the client is then discarded.
+    // awaits another service, or ended by transaction_timeout) emits 'error' on the client:
+    // unhandled, that would crash the process. The next statement fails with the same error;
+    // the client is then discarded.
     const onError = () => (broken = true);
     client.on('error', onError);
     try {
-      const timeout =
-        statementTimeoutMs === undefined
-          ? ''
-          : `; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(statementTimeoutMs))}`;
-      await client.query(`BEGIN${timeout}${begin ? `; ${begin(client)}` : ''}`);
+      const withTxTimeout =
+        options.timeoutMs !== undefined && (await this.hasTransactionTimeout(client));
+      await client.query(beginStatement(client, options, Date.now() - started, withTxTimeout));
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -84,9 +109,86 @@ export class Database {
     }
   }
 
+  /**
+   * PostgreSQL 17 added transaction_timeout; older servers (e.g. docker-compose's 16) refuse to
+   * SET it, so they get the statement timeout and the callers' per-statement deadline checks
+   * only (a statement that started in time may then overrun by up to the time left at BEGIN).
+   */
+  private hasTransactionTimeout(client: PoolClient): Promise<boolean> {
+    this.transactionTimeout ??= client
+      .query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
+      .then(
+        (r) => Number(r.rows[0].v) >= 170000,
+        (e: unknown) => {
+          this.transactionTimeout = null; // ask again next time
+          throw e;
+        },
+      );
+    return this.transactionTimeout;
+  }
+
+  /** A pooled connection, waiting at most `timeoutMs` (when given) for one to be free. */
+  private async connect(timeoutMs?: number): Promise<PoolClient> {
+    if (timeoutMs === undefined) return this.pool.connect();
+    const pending = this.pool.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // The connection still arrives later: hand it straight back to the pool.
+        pending.then(
+          (c) => c.release(),
+          () => undefined,
+        );
+        reject(new TransactionTimeoutError('timeout exceeded when trying to connect'));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([pending, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.prismaClient) await this.prismaClient.$disconnect();
     await this.pool.end();
+  }
+}
+
+/**
+ * BEGIN with what the options ask for, as one simple-query round trip. The statement timeout
+ * bounds the lock wait (cancelling only the statement), the transaction timeout the rest: a
+ * deadline computed once and applied per statement would let a transaction outlive it.
+ */
+function beginStatement(
+  client: PoolClient,
+  o: TransactionOptions,
+  elapsedMs: number,
+  withTransactionTimeout: boolean,
+): string {
+  const parts = ['BEGIN'];
+  if (o.timeoutMs !== undefined) {
+    const left = Math.max(1, Math.floor(o.timeoutMs - elapsedMs));
+    parts.push(`SET LOCAL statement_timeout = ${left}`);
+    if (withTransactionTimeout) {
+      parts.push(`SET LOCAL transaction_timeout = ${left + TRANSACTION_KILL_MARGIN_MS}`);
+    }
+  }
+  if (o.lockKey !== undefined) {
+    // The key is escaped by the driver.
+    parts.push(
+      `SELECT pg_advisory_xact_lock(hashtextextended(${client.escapeLiteral(o.lockKey)}, 0))`,
+    );
+  }
+  return parts.join('; ');
+}
+
+/** No pooled connection was free within a transaction's timeout (db-errors knows its code). */
+class TransactionTimeoutError extends Error {
+  readonly code = 'TX_TIMEOUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransactionTimeoutError';
   }
 }
 

@@ -15,6 +15,11 @@ const SOCKET_UNAVAILABLE = new Set([
 ]);
 const MESSAGE_UNAVAILABLE =
   /(can't reach database|connect|connection|terminat|timeout|timed out|ECONNREFUSED|Transaction already closed|Transaction API error|DatabaseNotReachable|ConnectionClosed)/i;
+// Ways a statement ends because a time bound we set ran out: query_canceled (statement_timeout),
+// lock_not_available (lock_timeout), transaction_timeout, and no pooled connection in time.
+const TIMEOUT_CODES = new Set(['57014', '55P03', '25P04', 'TX_TIMEOUT']);
+// A clock reading taken as the error arrives may be a hair early for a bound the server timed.
+const DEADLINE_SLACK_MS = 10;
 
 type ErrorLike = {
   code?: unknown;
@@ -51,15 +56,34 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   return false;
 }
 
+/** True when `e` is a statement, lock or transaction timeout (see Database.transaction). */
+function isDatabaseTimeout(e: unknown): boolean {
+  const code = (e as ErrorLike | null)?.code;
+  return typeof code === 'string' && TIMEOUT_CODES.has(code);
+}
+
 /**
  * Runs a database call, turning "database unreachable" into a retryable UNAVAILABLE domain
- * error. Anything else (a bug) propagates unchanged and becomes INTERNAL at the edge.
+ * error, and a time bound that ran out because the caller's `deadline` passed into
+ * DEADLINE_EXCEEDED (a timeout of our own bound, before the deadline, stays UNAVAILABLE: the
+ * database was too slow). Anything else (a bug) propagates unchanged and becomes INTERNAL.
  */
-export async function withDatabase<T>(what: string, call: () => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  what: string,
+  call: () => Promise<T>,
+  deadline?: Date,
+): Promise<T> {
   try {
     return await call();
   } catch (e) {
     if (e instanceof DomainError) throw e;
+    if (
+      deadline &&
+      Date.now() >= deadline.getTime() - DEADLINE_SLACK_MS &&
+      (isDatabaseTimeout(e) || isDatabaseUnavailable(e))
+    ) {
+      throw DomainError.deadlineExceeded(`the deadline passed while ${what}`, e);
+    }
     if (isDatabaseUnavailable(e))
       throw DomainError.unavailable(`database unavailable while ${what}; retry later`, e);
     throw e;

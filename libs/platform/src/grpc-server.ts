@@ -6,15 +6,27 @@ import {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 
+/** Largest request a server accepts unless told otherwise (grpc-js' own default is 4 MiB). */
+export const DEFAULT_MAX_RECEIVE_BYTES = 1024 * 1024;
+
+export interface GrpcServerOptions {
+  /**
+   * Largest request message, in bytes; larger ones are refused with RESOURCE_EXHAUSTED before
+   * they are decoded. A service whose requests carry configurable payloads derives it from them.
+   */
+  readonly maxReceiveBytes?: number;
+}
+
 /** Starts a gRPC server with one service on host:port (port 0 picks a free one). */
 export async function startGrpcServer(
   service: ServiceDefinition,
   implementation: UntypedServiceImplementation,
   host: string,
   port: number,
+  options: GrpcServerOptions = {},
 ): Promise<{ server: Server; port: number }> {
   const server = new Server({
-    'grpc.max_receive_message_length': 1024 * 1024,
+    'grpc.max_receive_message_length': options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     'grpc.keepalive_permit_without_calls': 1,
   });
   server.addService(withMalformedRequestsRejected(service), implementation);

@@ -4,9 +4,12 @@ import type { Logger } from 'pino';
 import { rejectIfMalformed } from './grpc-malformed';
 import { toStatus } from './grpc-status';
 
-/** What a handler knows about the call besides its request. */
+/**
+ * What a handler knows about the call besides its request; use cases take the same type (one
+ * context from the transport to the database deadline).
+ */
 export interface CallContext {
-  /** The acting user from metadata `x-user-id` ('' when absent). */
+  /** The acting user from metadata `x-user-id` ('' when absent; see requireUser). */
   readonly userId: string;
   /** The client's deadline, if it set one. */
   readonly deadline?: Date;
@@ -14,7 +17,7 @@ export interface CallContext {
   readonly traceparent?: string;
 }
 
-export function callContext(call: ServerUnaryCall<unknown, unknown>): CallContext {
+function callContext(call: ServerUnaryCall<unknown, unknown>): CallContext {
   const one = (key: string) => {
     const v = call.metadata.get(key)[0];
     return typeof v === 'string' ? v : undefined;
@@ -24,11 +27,11 @@ export function callContext(call: ServerUnaryCall<unknown, unknown>): CallContex
   return { userId: one('x-user-id') ?? '', deadline, traceparent: one('traceparent') };
 }
 
-/** Throws UNAUTHENTICATED unless the call names its acting user. */
-export function requireUser(ctx: CallContext): string {
+/** The context of a call that names its acting user; UNAUTHENTICATED otherwise. */
+export function requireUser(ctx: CallContext): CallContext {
   if (!ctx.userId)
     throw new DomainError('unauthenticated', 'metadata x-user-id (the acting user) is required');
-  return ctx.userId;
+  return ctx;
 }
 
 /**

@@ -1,13 +1,13 @@
 import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
-import { ConversationMembers, DomainError, ParticipantRole } from '@realchat/domain';
+import { ConversationMembers, DomainError, participantRoleOf } from '@realchat/domain';
 import {
   ConversationApiClient,
   GetConversationRequest,
   GetConversationResponse,
   NextSequenceRequest,
   NextSequenceResponse,
-  ParticipantRole as ProtoRole,
 } from '@realchat/proto';
+import { LRUCache } from 'lru-cache';
 import type { ConversationDirectory } from '../app/ports';
 
 export interface ConversationApiOptions {
@@ -15,9 +15,9 @@ export interface ConversationApiOptions {
   readonly address: string;
   /** How long a conversation's members may be served from cache (the staleness bound). */
   readonly membersCacheTtlMs: number;
-  /** Deadline for each call when the caller gave none. */
+  /** Deadline for each call when the caller gave none (and the longest any call may take). */
   readonly defaultTimeoutMs: number;
-  /** Most conversations kept in the members cache. */
+  /** Most conversations kept in the members cache (least recently used ones are evicted). */
   readonly maxCachedConversations?: number;
 }
 
@@ -28,7 +28,8 @@ export interface ConversationApiOptions {
  */
 export class ConversationApiDirectory implements ConversationDirectory {
   private readonly client: ConversationApiClient;
-  private readonly cache = new Map<string, { members: ConversationMembers; expiresAt: number }>();
+  /** Members by conversation, least recently used evicted first; null when the TTL is 0. */
+  private readonly cache: LRUCache<string, ConversationMembers> | null;
   private readonly inFlight = new Map<string, Promise<ConversationMembers>>();
 
   constructor(private readonly options: ConversationApiOptions) {
@@ -38,44 +39,46 @@ export class ConversationApiDirectory implements ConversationDirectory {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,
     });
+    this.cache =
+      options.membersCacheTtlMs > 0
+        ? new LRUCache({
+            max: options.maxCachedConversations ?? 10_000,
+            ttl: options.membersCacheTtlMs,
+          })
+        : null;
   }
 
   async members(conversationId: string, deadline?: Date): Promise<ConversationMembers> {
-    const hit = this.cache.get(conversationId);
-    if (hit && hit.expiresAt > Date.now()) return hit.members;
-    const pending = this.inFlight.get(conversationId);
-    if (pending) return pending;
-    const lookup = this.fetchMembers(conversationId, deadline).finally(() =>
-      this.inFlight.delete(conversationId),
-    );
-    this.inFlight.set(conversationId, lookup);
-    return lookup;
+    const hit = this.cache?.get(conversationId);
+    if (hit) return hit;
+    let lookup = this.inFlight.get(conversationId);
+    if (!lookup) {
+      // The shared call runs to the default timeout, not to the deadline of whoever came
+      // first: a caller with a short deadline must not cut short the callers that joined.
+      lookup = this.fetchMembers(conversationId).finally(() =>
+        this.inFlight.delete(conversationId),
+      );
+      this.inFlight.set(conversationId, lookup);
+    }
+    // Each caller waits until its own deadline at most.
+    return withinDeadline(lookup, this.deadline(deadline), `conversation ${conversationId}`);
   }
 
-  private async fetchMembers(
-    conversationId: string,
-    deadline?: Date,
-  ): Promise<ConversationMembers> {
+  private async fetchMembers(conversationId: string): Promise<ConversationMembers> {
     const res = await call<GetConversationRequest, GetConversationResponse>(
       (req, md, opts, cb) => this.client.getConversation(req, md, opts, cb),
       { conversationId },
-      this.deadline(deadline),
+      this.deadline(),
       `conversation ${conversationId}`,
     );
     const participants = res.conversation?.participantsWithRoles.length
       ? res.conversation.participantsWithRoles.map((p) => ({
           userId: p.userId,
-          role: roleOf(p.role),
+          role: participantRoleOf(p.role),
         }))
       : res.participantUserIds.map((userId) => ({ userId, role: 'member' as const }));
     const members = ConversationMembers.of(conversationId, participants);
-    if (this.cache.size >= (this.options.maxCachedConversations ?? 10_000)) {
-      this.cache.delete(this.cache.keys().next().value as string); // oldest entry
-    }
-    this.cache.set(conversationId, {
-      members,
-      expiresAt: Date.now() + this.options.membersCacheTtlMs,
-    });
+    this.cache?.set(conversationId, members);
     return members;
   }
 
@@ -89,6 +92,7 @@ export class ConversationApiDirectory implements ConversationDirectory {
     return res.sequence;
   }
 
+  /** The caller's deadline, capped by the default timeout. */
   private deadline(deadline?: Date): Date {
     const fallback = new Date(Date.now() + this.options.defaultTimeoutMs);
     return deadline && deadline < fallback ? deadline : fallback;
@@ -99,9 +103,17 @@ export class ConversationApiDirectory implements ConversationDirectory {
   }
 }
 
-function roleOf(role: ProtoRole): ParticipantRole {
-  return role === ProtoRole.ADMIN ? 'admin' : 'member';
+/** `shared`, or DEADLINE_EXCEEDED once `deadline` passes (the shared call goes on for others). */
+function withinDeadline<T>(shared: Promise<T>, deadline: Date, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(notInTime(what)), Math.max(0, deadline.getTime() - Date.now()));
+  });
+  return Promise.race([shared, expired]).finally(() => clearTimeout(timer));
 }
+
+const notInTime = (what: string) =>
+  DomainError.deadlineExceeded(`Conversation API did not answer in time for ${what}`);
 
 /** One unary call with a deadline; failures become domain errors a client can act on. */
 function call<Req, Res>(
@@ -122,14 +134,17 @@ function call<Req, Res>(
         case status.NOT_FOUND:
           return reject(DomainError.notFound(`${what} not found`));
         case status.DEADLINE_EXCEEDED:
-          return reject(
-            new DomainError(
-              'deadline-exceeded',
-              `Conversation API did not answer in time for ${what}`,
-            ),
-          );
+          return reject(notInTime(what));
         case status.INVALID_ARGUMENT:
-          return reject(DomainError.notFound(`${what} not found (${err.details})`));
+          // The Conversation API refused the id we passed on: the client's request is at fault.
+          return reject(
+            DomainError.invalid([
+              {
+                field: 'conversation_id',
+                description: `rejected by the Conversation API: ${err.details}`,
+              },
+            ]),
+          );
         default:
           return reject(
             DomainError.unavailable(

@@ -5,9 +5,8 @@ import {
   requireMayDelete,
   validateDelete,
 } from '@realchat/domain';
-import type { MessageStore } from '@realchat/persistence/messages';
-import { messageDeletedEvent } from './events';
-import type { ConversationDirectory, RequestContext } from './ports';
+import type { CallContext } from '@realchat/platform';
+import type { ConversationDirectory, ConversationWrites, MessageEvents } from './ports';
 
 /**
  * DeleteMessage. A deletion takes its own number from the conversation's sequence (under the
@@ -17,11 +16,12 @@ import type { ConversationDirectory, RequestContext } from './ports';
  */
 export class DeleteMessage {
   constructor(
-    private readonly store: MessageStore,
+    private readonly writes: ConversationWrites,
     private readonly conversations: ConversationDirectory,
+    private readonly events: MessageEvents,
   ) {}
 
-  async execute(input: DeleteMessageInput, ctx: RequestContext): Promise<DeletionView> {
+  async execute(input: DeleteMessageInput, ctx: CallContext): Promise<DeletionView> {
     const cmd = validateDelete(input);
     if (cmd.actorUserId !== ctx.userId) {
       throw DomainError.permissionDenied(
@@ -31,30 +31,39 @@ export class DeleteMessage {
     const members = await this.conversations.members(cmd.conversationId, ctx.deadline);
     const role = members.requireParticipant(cmd.actorUserId, 'delete messages');
 
-    return this.store.inConversation(cmd.conversationId, { deadline: ctx.deadline }, async (tx) => {
-      const message = await tx.findMessage(cmd.messageId);
-      if (!message) {
-        throw DomainError.notFound(
-          `message ${cmd.messageId} not found in conversation ${cmd.conversationId}`,
-        );
-      }
-      requireMayDelete(message, cmd.actorUserId, role);
-      if (!message.needsDeletion(cmd.mode)) return deletionOf(message.props);
+    return this.writes.inConversation(
+      cmd.conversationId,
+      { deadline: ctx.deadline },
+      async (tx) => {
+        const message = await tx.findMessage(cmd.messageId);
+        if (!message) {
+          throw DomainError.notFound(
+            `message ${cmd.messageId} not found in conversation ${cmd.conversationId}`,
+          );
+        }
+        requireMayDelete(message, cmd.actorUserId, role);
+        if (!message.needsDeletion(cmd.mode)) return deletionOf(message.props);
 
-      const sequence = await this.conversations.nextSequence(cmd.conversationId, ctx.deadline);
-      const deleted = message.deleted({
-        sequence,
-        deletedAt: new Date(),
-        mode: cmd.mode,
-        actorUserId: cmd.actorUserId,
-      });
-      const deletion = deletionOf(deleted.props);
-      await tx.saveDeletion(
-        deleted,
-        messageDeletedEvent(cmd.conversationId, deletion, cmd.actorUserId, ctx.traceparent),
-      );
-      return deletion;
-    });
+        const sequence = await this.conversations.nextSequence(cmd.conversationId, ctx.deadline);
+        const deleted = message.deleted({
+          sequence,
+          deletedAt: new Date(),
+          mode: cmd.mode,
+          actorUserId: cmd.actorUserId,
+        });
+        const deletion = deletionOf(deleted.props);
+        await tx.saveDeletion(
+          deleted,
+          this.events.messageDeleted(
+            cmd.conversationId,
+            deletion,
+            cmd.actorUserId,
+            ctx.traceparent,
+          ),
+        );
+        return deletion;
+      },
+    );
   }
 }
 

@@ -1,4 +1,18 @@
-import type { ConversationMembers } from '@realchat/domain';
+import type {
+  ConversationMembers,
+  DeletionView,
+  Message,
+  MessageView,
+  SyncQuery,
+  SyncRead,
+} from '@realchat/domain';
+import type { OutboxEventInput } from '@realchat/persistence/outbox';
+
+/**
+ * What the use cases need from the world, and nothing more. main.ts assigns the adapters to
+ * these types (the PostgreSQL store satisfies them structurally: persistence does not import
+ * the app); unit tests use in-memory fakes held to the same contract (test/contract/).
+ */
 
 /** The Conversation API as message-api needs it. */
 export interface ConversationDirectory {
@@ -8,9 +22,45 @@ export interface ConversationDirectory {
   nextSequence(conversationId: string, deadline?: Date): Promise<number>;
 }
 
-/** Who is calling and how long they wait. */
-export interface RequestContext {
-  readonly userId: string;
-  readonly deadline?: Date;
-  readonly traceparent?: string;
+/** What a use case may do while it holds a conversation's write lock. */
+export interface ConversationTx {
+  findByIdempotencyKey(senderUserId: string, idempotencyKey: string): Promise<Message | null>;
+  /** The message if it belongs to this conversation. */
+  findMessage(messageId: string): Promise<Message | null>;
+  /** Stores a new message with its outbox event: both or neither. */
+  insertMessage(message: Message, event: OutboxEventInput): Promise<void>;
+  /** Stores a message's (new) deletion with its outbox event: both or neither. */
+  saveDeletion(message: Message, event: OutboxEventInput): Promise<void>;
+}
+
+/** Conversation-scoped write transactions. */
+export interface ConversationWrites {
+  /**
+   * Runs `work` holding the conversation's write lock, in one transaction that commits when
+   * `work` resolves and writes nothing when it throws. Writers of one conversation never
+   * interleave, on any instance; so commit order is the order numbers were taken in. The
+   * deadline bounds the whole transaction, lock wait included (DEADLINE_EXCEEDED).
+   */
+  inConversation<T>(
+    conversationId: string,
+    options: { readonly deadline?: Date },
+    work: (tx: ConversationTx) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** Reads of the change stream. */
+export interface SyncPages {
+  /** One page (see SyncRead), read in one snapshot. */
+  readSync(query: SyncQuery): Promise<SyncRead>;
+}
+
+/** The outbox events of the use cases (their wire format is the gRPC port's business). */
+export interface MessageEvents {
+  messageSent(message: MessageView, traceparent?: string): OutboxEventInput;
+  messageDeleted(
+    conversationId: string,
+    deletion: DeletionView,
+    actorUserId: string,
+    traceparent?: string,
+  ): OutboxEventInput;
 }

@@ -8,9 +8,8 @@ import {
   SendMessageInput,
   validateSend,
 } from '@realchat/domain';
-import type { MessageStore } from '@realchat/persistence/messages';
-import { messageSentEvent } from './events';
-import type { ConversationDirectory, RequestContext } from './ports';
+import type { CallContext } from '@realchat/platform';
+import type { ConversationDirectory, ConversationWrites, MessageEvents } from './ports';
 
 /**
  * SendMessage. Everything that can refuse the send (validation, identity, membership, the
@@ -20,12 +19,13 @@ import type { ConversationDirectory, RequestContext } from './ports';
  */
 export class SendMessage {
   constructor(
-    private readonly store: MessageStore,
+    private readonly writes: ConversationWrites,
     private readonly conversations: ConversationDirectory,
+    private readonly events: MessageEvents,
     private readonly limits: MessageLimits,
   ) {}
 
-  async execute(input: SendMessageInput, ctx: RequestContext): Promise<MessageView> {
+  async execute(input: SendMessageInput, ctx: CallContext): Promise<MessageView> {
     const draft = validateSend(input, this.limits);
     if (draft.senderUserId !== ctx.userId) {
       throw DomainError.permissionDenied(
@@ -36,7 +36,7 @@ export class SendMessage {
     members.requireParticipant(draft.senderUserId, 'send messages');
     const key = draft.idempotencyKey;
 
-    return this.store.inConversation(
+    return this.writes.inConversation(
       draft.conversationId,
       { deadline: ctx.deadline },
       async (tx) => {
@@ -50,7 +50,7 @@ export class SendMessage {
         const sequence = await this.conversations.nextSequence(draft.conversationId, ctx.deadline);
         const message = Message.create(draft, randomUUID(), sequence, new Date());
         const view = message.view();
-        await tx.insertMessage(message, messageSentEvent(view, ctx.traceparent));
+        await tx.insertMessage(message, this.events.messageSent(view, ctx.traceparent));
         return view;
       },
     );

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_LIMITS, Message, validateSend, validateSync } from '@realchat/domain';
+import type { OutboxEventInput } from '@realchat/persistence/outbox';
+import type { ConversationWrites, SyncPages } from '../../src/app/ports';
+
+export interface StoreUnderTest {
+  readonly store: ConversationWrites & SyncPages;
+  close(): Promise<void>;
+}
+
+/**
+ * The contract of message-api's storage ports, run against every implementation (the in-memory
+ * fake the use case tests rely on, and the PostgreSQL adapter), so that the fake cannot drift
+ * from the real thing (wild-workouts' repository tests).
+ */
+export function messageStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`${name} (message store contract)`, () => {
+    let subject: StoreUnderTest;
+    let store: ConversationWrites & SyncPages;
+    beforeAll(async () => {
+      subject = await open();
+      store = subject.store;
+    });
+    afterAll(() => subject.close());
+
+    it('finds an inserted message by idempotency key and by id, only in its conversation', async () => {
+      const c = conversation();
+      const m = message(c, 1, 'hello', 'key-1');
+      await store.inConversation(c, {}, (tx) => tx.insertMessage(m, event(c)));
+      // One statement at a time: a transaction runs on one connection.
+      const [byKey, byId, otherSender] = await store.inConversation(c, {}, async (tx) => [
+        await tx.findByIdempotencyKey('alice', 'key-1'),
+        await tx.findMessage(m.id),
+        await tx.findByIdempotencyKey('bob', 'key-1'),
+      ]);
+      expect(byKey?.props).toEqual(m.props);
+      expect(byId?.props).toEqual(m.props);
+      expect(otherSender).toBeNull();
+      const other = conversation();
+      expect(await store.inConversation(other, {}, (tx) => tx.findMessage(m.id))).toBeNull();
+      expect(
+        await store.inConversation(other, {}, (tx) => tx.findByIdempotencyKey('alice', 'key-1')),
+      ).toBeNull();
+    });
+
+    it('saves a deletion; a hard one erases content and metadata', async () => {
+      const c = conversation();
+      const m = message(c, 1, 'secret');
+      await store.inConversation(c, {}, (tx) => tx.insertMessage(m, event(c)));
+      const deletedAt = new Date();
+      const soft = m.deleted({ sequence: 2, deletedAt, mode: 'soft', actorUserId: 'alice' });
+      await store.inConversation(c, {}, (tx) => tx.saveDeletion(soft, event(c)));
+      const afterSoft = await store.inConversation(c, {}, (tx) => tx.findMessage(m.id));
+      expect(afterSoft?.props.content).toBe('secret');
+      expect(afterSoft?.props.deletion).toEqual(soft.props.deletion);
+
+      const hard = afterSoft!.deleted({ sequence: 3, deletedAt, mode: 'hard', actorUserId: 'bob' });
+      await store.inConversation(c, {}, (tx) => tx.saveDeletion(hard, event(c)));
+      const afterHard = await store.inConversation(c, {}, (tx) => tx.findMessage(m.id));
+      expect(afterHard?.props.content).toBeNull();
+      expect(afterHard?.props.metadataJson).toBeNull();
+      expect(afterHard?.props.deletion).toEqual(hard.props.deletion);
+    });
+
+    it('writes nothing when the work fails half-way', async () => {
+      const c = conversation();
+      const m = message(c, 1, 'x', 'k');
+      await expect(
+        store.inConversation(c, {}, async (tx) => {
+          await tx.insertMessage(m, event(c));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await store.inConversation(c, {}, (tx) => tx.findMessage(m.id))).toBeNull();
+      expect((await store.readSync(page(c, 0, 10))).latestSequence).toBe(0);
+    });
+
+    it('refuses a second message with the same idempotency key', async () => {
+      const c = conversation();
+      await store.inConversation(c, {}, (tx) =>
+        tx.insertMessage(message(c, 1, 'a', 'k'), event(c)),
+      );
+      await expect(
+        store.inConversation(c, {}, (tx) => tx.insertMessage(message(c, 2, 'b', 'k'), event(c))),
+      ).rejects.toThrow();
+      expect((await store.readSync(page(c, 0, 10))).messages).toHaveLength(1);
+    });
+
+    it('reads a page: next messages, deletions up to the page end, the latest position', async () => {
+      const c = conversation();
+      const msgs = [1, 2, 3, 4].map((s) => message(c, s));
+      await store.inConversation(c, {}, async (tx) => {
+        for (const m of msgs) await tx.insertMessage(m, event(c));
+      });
+      const deletedAt = new Date();
+      await store.inConversation(c, {}, async (tx) => {
+        await tx.saveDeletion(
+          msgs[0].deleted({ sequence: 5, deletedAt, mode: 'hard', actorUserId: 'alice' }),
+          event(c),
+        );
+        await tx.saveDeletion(
+          msgs[3].deleted({ sequence: 6, deletedAt, mode: 'soft', actorUserId: 'alice' }),
+          event(c),
+        );
+      });
+
+      const first = await store.readSync(page(c, 0, 2));
+      expect(first.messages.map((m) => m.props.sequence)).toEqual([1, 2, 3]); // pageSize + 1
+      expect(first.deletions).toEqual([]); // 5 and 6 lie beyond the 2nd message
+      expect(first.latestSequence).toBe(6);
+
+      const rest = await store.readSync(page(c, 2, 10));
+      expect(rest.messages.map((m) => m.props.sequence)).toEqual([3, 4]);
+      expect(rest.deletions.map((m) => [m.id, m.props.deletion?.sequence])).toEqual([
+        [msgs[0].id, 5],
+        [msgs[3].id, 6],
+      ]);
+      expect(rest.deletions[0].props.content).toBeNull();
+
+      const end = await store.readSync(page(c, 6, 10));
+      expect(end).toEqual({ messages: [], deletions: [], latestSequence: 6 });
+      expect(await store.readSync(page(conversation(), 0, 10))).toEqual({
+        messages: [],
+        deletions: [],
+        latestSequence: 0,
+      });
+    });
+
+    it('runs two writers of one conversation one after the other, never interleaved', async () => {
+      const c = conversation();
+      const steps: string[] = [];
+      let firstEntered!: () => void;
+      const entered = new Promise<void>((r) => (firstEntered = r));
+      let finishFirst!: () => void;
+      const gate = new Promise<void>((r) => (finishFirst = r));
+      const first = store.inConversation(c, {}, async (tx) => {
+        steps.push('first in');
+        firstEntered();
+        await gate;
+        await tx.insertMessage(message(c, 1), event(c));
+        steps.push('first out');
+      });
+      await entered;
+      const second = store.inConversation(c, {}, async (tx) => {
+        steps.push('second in');
+        await tx.insertMessage(message(c, 2), event(c));
+        steps.push('second out');
+      });
+      // Another conversation is not held up by this one's writer.
+      await store.inConversation(conversation(), {}, async () => steps.push('other'));
+      finishFirst();
+      await Promise.all([first, second]);
+      expect(steps).toEqual(['first in', 'other', 'first out', 'second in', 'second out']);
+    });
+
+    it('refuses a write whose deadline has passed, writing nothing', async () => {
+      const c = conversation();
+      const m = message(c, 1);
+      await expect(
+        store.inConversation(c, { deadline: new Date(Date.now() - 1) }, (tx) =>
+          tx.insertMessage(m, event(c)),
+        ),
+      ).rejects.toMatchObject({ kind: 'deadline-exceeded' });
+      expect((await store.readSync(page(c, 0, 10))).messages).toEqual([]);
+    });
+  });
+}
+
+const conversation = () => `conv-${randomUUID().slice(0, 13)}`;
+const page = (conversationId: string, afterSequence: number, pageSize: number) =>
+  validateSync({ conversationId, afterSequence, pageSize });
+
+function message(c: string, sequence: number, content = 'hi', key = ''): Message {
+  const draft = validateSend(
+    {
+      conversationId: c,
+      senderUserId: 'alice',
+      idempotencyKey: key,
+      messageType: '',
+      content,
+      metadataJson: '{"a":1}',
+    },
+    DEFAULT_LIMITS,
+  );
+  return Message.create(draft, randomUUID(), sequence, new Date());
+}
+
+function event(conversationId: string): OutboxEventInput {
+  return {
+    eventId: randomUUID(),
+    conversationId,
+    eventType: 10,
+    schemaVersion: 1,
+    payload: new Uint8Array([1, 2, 3]),
+  };
+}
