@@ -19,6 +19,14 @@ export async function startDedicatedKafka(name: string): Promise<LocalKafka> {
       fs.rmSync(broker.home, { recursive: true, force: true });
     },
   });
+  // Last resort when no hook runs: the broker is detached, so it would outlive the Jest worker.
+  process.once('exit', () => {
+    try {
+      process.kill(Number(fs.readFileSync(`${broker.home}/kafka.pid`, 'utf8')), 'SIGKILL');
+    } catch {
+      // not running
+    }
+  });
   await startKafka(broker);
   return broker;
 }
