@@ -39,6 +39,7 @@ describe('send and delete through the whole chain while relays churn', () => {
     // Each relay reaches PostgreSQL through its own proxy, so that a SIGKILL can land exactly
     // between Kafka's acknowledgement and the outbox DELETE: the batch must be re-sent.
     const proxies = new Map<AppProcess, CuttableProxy>();
+    const live = () => stack.relays.filter((r) => r.running);
     const startRelay = async () => {
       const pg = new URL(databaseUrl);
       const proxy = new CuttableProxy({ host: pg.hostname, port: Number(pg.port) });
@@ -47,9 +48,20 @@ describe('send and delete through the whole chain while relays churn', () => {
       const relay = await stack.startRelay({ DATABASE_URL: pg.toString() });
       proxies.set(relay, proxy);
     };
-    const killBeforeAck = async (relay: AppProcess) => {
-      proxies.get(relay)!.whenClientSends('outbox_ack', () => relay.signal('SIGKILL'), 'drop');
-      await relay.exitWithin(30_000);
+    // Armed on every live relay: the first one to acknowledge a batch dies before the DELETE
+    // reaches PostgreSQL (a relay whose shards have no traffic would never trip).
+    const killFirstToAcknowledge = async () => {
+      let victim: AppProcess | undefined;
+      for (const relay of live()) {
+        proxies.get(relay)!.whenClientSends('outbox_ack', () => {
+          if (victim) return 'forward';
+          victim = relay;
+          relay.signal('SIGKILL');
+          return 'drop';
+        });
+      }
+      await eventually('a relay to acknowledge a batch', () => victim !== undefined, 30_000);
+      await victim!.exitWithin(10_000);
     };
     await Promise.all([startRelay(), startRelay()]);
     const conversations: string[] = [];
@@ -62,10 +74,9 @@ describe('send and delete through the whole chain while relays churn', () => {
     const writing = load.run(WRITERS);
     writing.catch(() => undefined); // awaited below; a failed call must not go unhandled meanwhile
     // Each step waits for fresh traffic on Kafka first, so that it lands mid-load.
-    const live = () => stack.relays.filter((r) => r.running);
     const gracefulExits: (number | null)[] = [];
     const steps: [string, () => Promise<unknown>][] = [
-      ['SIGKILL a relay between publish and acknowledge', () => killBeforeAck(live()[0])],
+      ['SIGKILL a relay between publish and acknowledge', killFirstToAcknowledge],
       ['add a relay', startRelay],
       ['add a relay', startRelay],
       ['SIGTERM a relay', async () => gracefulExits.push(await live()[0].stop('SIGTERM'))],
@@ -111,10 +122,21 @@ describe('send and delete through the whole chain while relays churn', () => {
       conversations.every((c) => kafkaHistory(events.events, c).length >= expected.get(c)!.length);
     await eventually('every change on Kafka', complete, 30_000).catch(() => undefined);
     for (const c of conversations) expect(kafkaHistory(events.events, c)).toEqual(expected.get(c));
-    // The histories were not trivially equal: both hold deletions of each kind.
+    for (const history of expected.values()) {
+      // Sends and deletions share one counter per conversation: 1, 2, 3... with no number twice
+      // (no call failed, so none was wasted).
+      expect(history.map((line) => Number(line.split(' ')[0]))).toEqual(
+        history.map((_, i) => i + 1),
+      );
+    }
+    // Every call the API acknowledged is in that history exactly once.
     const all = [...expected.values()].flat();
-    expect(all.filter((l) => / deleted .* soft of /.test(l)).length).toBeGreaterThan(5);
-    expect(all.filter((l) => / deleted .* hard of /.test(l)).length).toBeGreaterThan(4);
+    const count = (kind: RegExp) => all.filter((line) => kind.test(line)).length;
+    expect(count(/^\d+ sent /)).toBe(load.counts.sends);
+    expect(count(/^\d+ deleted \S+ soft /)).toBe(load.counts.softDeletes);
+    expect(count(/^\d+ deleted \S+ hard /)).toBe(
+      load.counts.hardAfterSoft + load.counts.hardDeletes,
+    );
     // The relay killed between Kafka's acknowledgement and the DELETE left its batch in the
     // outbox: the new owner sent it again, and the histories above hold because of the dedupe.
     const distinct = new Set(events.events.map((e) => e.headers['event-id'])).size;

@@ -59,6 +59,7 @@ describe('outbox relay fencing', () => {
     proxy.whenClientSends('outbox_pending', () => {
       stale.signal('SIGSTOP');
       frozen = true;
+      return 'forward'; // the answer waits in the socket until the replica wakes up
     });
     await eventually('the stale replica to be frozen while reading a batch', () => frozen, 30_000);
     // Only the frozen replica acknowledges here, so its batch holds rows if the outbox does.

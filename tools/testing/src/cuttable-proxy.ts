@@ -10,7 +10,7 @@ export class CuttableProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   private isCut = false;
-  private trip: { marker: Buffer; act: () => void; then: 'forward' | 'drop' } | null = null;
+  private trip: { marker: Buffer; act: () => 'forward' | 'drop' } | null = null;
   port = 0;
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -33,8 +33,8 @@ export class CuttableProxy {
         const trip = this.trip;
         if (trip && chunk.includes(trip.marker)) {
           this.trip = null;
-          trip.act(); // before forwarding: the client cannot have its answer yet
-          if (trip.then === 'drop') {
+          // Before forwarding: the client cannot have its answer yet.
+          if (trip.act() === 'drop') {
             client.destroy();
             upstream.destroy();
             return;
@@ -53,12 +53,12 @@ export class CuttableProxy {
 
   /**
    * Calls `act` once, synchronously, when a client next sends bytes containing `marker` (e.g. the
-   * name of a prepared statement), before they reach the server: a test can pause the client
-   * exactly while it waits for the answer to that statement ('forward'), or kill it so that the
-   * statement never runs ('drop': the bytes are discarded and the connection closed).
+   * name of a prepared statement), before they reach the server. `act` decides what happens to
+   * them: 'forward' (e.g. to pause the client exactly while it waits for that answer) or 'drop'
+   * (discarded and the connection closed: e.g. the client was killed, the statement never runs).
    */
-  whenClientSends(marker: string, act: () => void, then: 'forward' | 'drop' = 'forward'): void {
-    this.trip = { marker: Buffer.from(marker), act, then };
+  whenClientSends(marker: string, act: () => 'forward' | 'drop'): void {
+    this.trip = { marker: Buffer.from(marker), act };
   }
 
   /** Resets every open connection and every new one until open() is called again. */
