@@ -5,7 +5,7 @@
  *   AppProcess.allowErrors(): an error that passes silently is a bug that nobody sees.
  * After the suite it does the same for what beforeAll started.
  */
-import { afterAll, afterEach, beforeEach, expect } from '@jest/globals';
+/// <reference types="jest" />
 import { takeUnexpectedErrors } from './app-process';
 import { cleanUp, enterTest, runningTest } from './cleanup-registry';
 
