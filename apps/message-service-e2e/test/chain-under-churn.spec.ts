@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AppProcess,
   ChatLoad,
@@ -10,6 +9,7 @@ import {
   kafkaHistory,
   outboxSize,
   Stack,
+  testTopic,
 } from '@realchat/testing';
 
 /**
@@ -26,7 +26,7 @@ const WRITERS = 6;
 describe('send and delete through the whole chain while relays churn', () => {
   it('delivers exactly the database history of every conversation, in order', async () => {
     const databaseUrl = await freshDatabase('e2e_chain');
-    const topic = `chain-${randomUUID()}`;
+    const topic = testTopic('chain');
     const [stack, events] = await Promise.all([
       Stack.start({
         databaseUrl,

@@ -11,6 +11,7 @@ import {
   outboxSize,
   query,
   Stack,
+  testTopic,
 } from '@realchat/testing';
 
 /**
@@ -31,7 +32,7 @@ const relayEnv = {
 describe('outbox relay fencing', () => {
   it("does not let a replica paused past its lease delete the new owner's rows", async () => {
     const databaseUrl = await freshDatabase('e2e_relay_fencing');
-    const topic = `relay-fencing-${randomUUID()}`;
+    const topic = testTopic('relay-fencing');
     const [stack, events] = await Promise.all([
       Stack.start({ databaseUrl, messageApis: 0, topic, relayEnv }),
       EventCollector.start(topic),

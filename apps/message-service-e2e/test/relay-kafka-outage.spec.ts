@@ -11,6 +11,7 @@ import {
   query,
   Stack,
   startDedicatedKafka,
+  testTopic,
 } from '@realchat/testing';
 
 /**
@@ -38,7 +39,7 @@ describe('outbox relay during a Kafka outage', () => {
 
   it('keeps rows while Kafka is down, reports not-ready, and drains when it is back', async () => {
     const databaseUrl = await freshDatabase('e2e_relay_outage');
-    const topic = `relay-outage-${randomUUID()}`;
+    const topic = testTopic('relay-outage', broker.brokers);
     const stack = await Stack.start({
       databaseUrl,
       messageApis: 0,

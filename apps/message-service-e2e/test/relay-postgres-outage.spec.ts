@@ -10,6 +10,7 @@ import {
   OutboxLoad,
   outboxSize,
   Stack,
+  testTopic,
 } from '@realchat/testing';
 
 /**
@@ -29,7 +30,7 @@ const PER_PHASE = 30;
 describe('outbox relay while PostgreSQL is unreachable', () => {
   it('recovers by itself and loses nothing', async () => {
     const databaseUrl = await freshDatabase('e2e_relay_pgdown');
-    const topic = `relay-pgdown-${randomUUID()}`;
+    const topic = testTopic('relay-pgdown');
     const pg = new URL(databaseUrl);
     const proxy = new CuttableProxy({ host: pg.hostname, port: Number(pg.port) });
     await proxy.open();

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { EventType } from '@realchat/proto';
-import { DeletionMode, EventCollector, freshDatabase, Stack } from '@realchat/testing';
+import { DeletionMode, EventCollector, freshDatabase, Stack, testTopic } from '@realchat/testing';
 
 /**
  * The acceptance path of the walking skeleton: the three built apps as separate processes,
@@ -14,7 +13,7 @@ describe('walking skeleton (built apps, real PostgreSQL and Kafka)', () => {
     const databaseUrl = await freshDatabase('e2e_skeleton');
     // A topic of its own: the shared default topic grows with every run, and the collector
     // would read all of it from the beginning.
-    const topic = `skeleton-${randomUUID()}`;
+    const topic = testTopic('skeleton');
     [stack, events] = await Promise.all([
       Stack.start({ databaseUrl, relays: 1, topic }),
       EventCollector.start(topic),

@@ -13,3 +13,4 @@ export * from './recovery';
 export * from './relay-metrics';
 export * from './stack';
 export * from './status';
+export * from './test-topic';
