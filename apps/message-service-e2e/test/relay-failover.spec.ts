@@ -7,6 +7,7 @@ import {
   OutboxLoad,
   query,
   Stack,
+  testTopic,
 } from '@realchat/testing';
 
 /**
@@ -21,7 +22,7 @@ const relayEnv = {
 
 async function setUp(prefix: string) {
   const databaseUrl = await freshDatabase(prefix);
-  const topic = `relay-test-${randomUUID()}`;
+  const topic = testTopic('relay-test');
   const [stack, events] = await Promise.all([
     Stack.start({ databaseUrl, messageApis: 0, topic, relayEnv }),
     EventCollector.start(topic),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { localKafka, startKafka, stopKafka } from '@realchat/infra';
+import { LocalKafka, startKafka, stopKafka } from '@realchat/infra';
 import {
   deliveredInOrder,
+  deliveryProblems,
   EventCollector,
   eventually,
   freshDatabase,
@@ -9,14 +10,19 @@ import {
   outboxSize,
   query,
   Stack,
+  startDedicatedKafka,
+  testTopic,
 } from '@realchat/testing';
 
 /**
- * Kafka stopped during load and started again: nothing is lost and the relay catches up by
- * itself, without a restart. The test runs its own single-node broker (same jars and code as
- * the local infrastructure, other ports) so that stopping it disturbs no other test.
+ * Kafka stopped and started again: rows committed during the outage stay in the outbox, the
+ * relay reports not-ready and catches up by itself, without a restart, losing nothing. The test
+ * runs its own broker (startDedicatedKafka) so that stopping it disturbs no other test. Each
+ * phase waits for the state it needs (broker process gone, relay's outage logged) instead of
+ * racing the writes against the broker's shutdown.
  */
-const broker = localKafka(Number(process.env.REALCHAT_OUTAGE_KAFKA_PORT ?? 19092), 'kafka-outage');
+const CONVERSATIONS = 8;
+const PER_PHASE = 40;
 
 async function readyz(port: number): Promise<number> {
   return fetch(`http://127.0.0.1:${port}/readyz`).then(
@@ -26,12 +32,14 @@ async function readyz(port: number): Promise<number> {
 }
 
 describe('outbox relay during a Kafka outage', () => {
-  beforeAll(() => startKafka(broker), 120_000);
-  afterAll(() => stopKafka(broker), 60_000);
+  let broker: LocalKafka;
+  beforeAll(async () => {
+    broker = await startDedicatedKafka('kafka-outage');
+  }, 120_000);
 
   it('keeps rows while Kafka is down, reports not-ready, and drains when it is back', async () => {
     const databaseUrl = await freshDatabase('e2e_relay_outage');
-    const topic = `relay-outage-${randomUUID()}`;
+    const topic = testTopic('relay-outage', broker.brokers);
     const stack = await Stack.start({
       databaseUrl,
       messageApis: 0,
@@ -45,34 +53,40 @@ describe('outbox relay during a Kafka outage', () => {
     let events = await EventCollector.start(topic, broker.brokers);
     const load = new OutboxLoad(
       databaseUrl,
-      Array.from({ length: 8 }, (_, i) => `conv-${i}-${randomUUID().slice(0, 8)}`),
+      Array.from({ length: CONVERSATIONS }, (_, i) => `conv-${i}-${randomUUID().slice(0, 8)}`),
     );
     try {
       const relay = await stack.startRelay();
       const http = relay.port('http');
-      const writing = load.run(120, 10);
-      await eventually('some events on Kafka', () => events.events.length > 80, 30_000);
+
+      // Before: a first batch goes through.
+      await load.run(PER_PHASE);
+      await eventually(
+        'the first batch on Kafka',
+        () => deliveryProblems(load.committed, events.events).length === 0,
+        30_000,
+      );
       expect(await readyz(http)).toBe(200);
 
+      // During: the broker process is gone before a single row of this batch is committed.
       await events.stop();
       await stopKafka(broker);
+      await load.run(PER_PHASE);
+      await relay.waitForLog(
+        (l) => l.msg === 'Kafka unavailable: pausing, rows stay in the outbox',
+        30_000,
+      );
+      await relay.waitForLog((l) => l.msg === 'Kafka still unavailable', 30_000);
       await eventually(
         'the relay to report not-ready',
         async () => (await readyz(http)) === 503,
         30_000,
       );
-      await relay.waitForLog(
-        (l) => l.msg === 'Kafka unavailable: pausing, rows stay in the outbox',
-        30_000,
-      );
-      await eventually(
-        'a backlog while Kafka is down',
-        async () => (await outboxSize(databaseUrl)) > 20,
-        30_000,
-      );
+      expect(await outboxSize(databaseUrl)).toBe(CONVERSATIONS * PER_PHASE);
 
+      // After: the broker is back, writes go on, and the relay catches up by itself.
       await startKafka(broker);
-      await writing;
+      await load.run(PER_PHASE);
       await eventually(
         'the outbox to drain after Kafka is back',
         async () => (await outboxSize(databaseUrl)) === 0,
@@ -89,10 +103,10 @@ describe('outbox relay during a Kafka outage', () => {
 
       events = await EventCollector.start(topic, broker.brokers);
       expect(await deliveredInOrder(databaseUrl, load, events)).toEqual([]);
-      expect(load.total).toBe(8 * 120);
+      expect(load.total).toBe(CONVERSATIONS * PER_PHASE * 3);
     } finally {
       await load.close();
-      await events.stop().catch(() => undefined);
+      await events.stop();
       await stack.stop();
     }
   });

@@ -1,5 +1,5 @@
 import { EventType } from '@realchat/proto';
-import { DeletionMode, EventCollector, freshDatabase, Stack } from '@realchat/testing';
+import { DeletionMode, EventCollector, freshDatabase, Stack, testTopic } from '@realchat/testing';
 
 /**
  * The acceptance path of the walking skeleton: the three built apps as separate processes,
@@ -11,9 +11,12 @@ describe('walking skeleton (built apps, real PostgreSQL and Kafka)', () => {
 
   beforeAll(async () => {
     const databaseUrl = await freshDatabase('e2e_skeleton');
+    // A topic of its own: the shared default topic grows with every run, and the collector
+    // would read all of it from the beginning.
+    const topic = testTopic('skeleton');
     [stack, events] = await Promise.all([
-      Stack.start({ databaseUrl, relays: 1 }),
-      EventCollector.start('chat.messages.v1'),
+      Stack.start({ databaseUrl, relays: 1, topic }),
+      EventCollector.start(topic),
     ]);
   });
 

@@ -3,3 +3,4 @@ export * from './kafka';
 export * from './postgres';
 export * from './wait';
 export { REPO_ROOT, CACHE_DIR } from './paths';
+export * from './ports';

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -110,6 +111,17 @@ function runToEnd(child: ReturnType<typeof spawn>, what: string): Promise<string
   );
 }
 
+/**
+ * A KRaft cluster id as `kafka-storage random-uuid` prints it (16 random bytes, base64url without
+ * padding, never starting with '-'), without starting a JVM for it.
+ */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 const pidFile = (k: LocalKafka) => path.join(k.home, 'kafka.pid');
 
 /** Starts the broker (formatting its storage on first use); a no-op when it already runs. */
@@ -118,15 +130,7 @@ export async function startKafka(k: LocalKafka = localKafka()): Promise<void> {
     ensureKafkaJars();
     const config = writeConfig(k);
     if (!fs.existsSync(path.join(k.home, 'data', 'meta.properties'))) {
-      const clusterId = (
-        await runToEnd(
-          java(['kafka.tools.StorageTool', 'random-uuid']),
-          'kafka-storage random-uuid',
-        )
-      )
-        .trim()
-        .split('\n')
-        .pop()!;
+      const clusterId = newClusterId();
       await runToEnd(
         java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, '--standalone']),
         'kafka-storage format',

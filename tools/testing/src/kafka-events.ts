@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEnvelope, EventType, MessageDeletedEvent, MessageSentEvent } from '@realchat/proto';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { registerCleanup } from './cleanup-registry';
 
 /** One record of the topic, decoded with the generated types. */
 export interface ReceivedEvent {
@@ -39,6 +40,7 @@ export async function ensureTopic(
 /** A kafkajs consumer that collects every record of `topic` from the beginning. */
 export class EventCollector {
   readonly events: ReceivedEvent[] = [];
+  private stopped = false;
   private constructor(private readonly consumer: Consumer) {}
 
   static async start(
@@ -53,6 +55,7 @@ export class EventCollector {
     await ensureTopic(kafka, topic);
     const consumer = kafka.consumer({ groupId: `e2e-${randomUUID()}`, maxWaitTimeInMs: 100 });
     const collector = new EventCollector(consumer);
+    registerCleanup({ what: `consumer of ${topic}`, close: () => collector.stop() });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -103,6 +106,8 @@ export class EventCollector {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.consumer.disconnect();
   }
 }

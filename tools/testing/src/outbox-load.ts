@@ -22,11 +22,16 @@ export class OutboxLoad {
     this.db = new Database({ url: databaseUrl, poolSize: conversations.length + 2 });
   }
 
-  /** Writes until `stop()` or `eventsPerConversation` each, pausing `pauseMs` between events. */
+  /**
+   * Writes `eventsPerConversation` more events to each conversation (continuing its sequence),
+   * or until `stop()`, pausing `pauseMs` between events.
+   */
   async run(eventsPerConversation: number, pauseMs = 0): Promise<void> {
+    this.stopped = false;
     await Promise.all(
       this.conversations.map(async (c) => {
-        for (let seq = 1; seq <= eventsPerConversation && !this.stopped; seq++) {
+        const first = (this.committed.get(c) ?? 0) + 1;
+        for (let seq = first; seq < first + eventsPerConversation && !this.stopped; seq++) {
           const payload = MessageSentEvent.encode({
             message: {
               conversationId: c,

@@ -1,4 +1,4 @@
-import { AppProcess } from './app-process';
+import { AppProcess, ErrorMatcher } from './app-process';
 import { ConversationApi, MessageApi } from './clients';
 
 export interface StackOptions {
@@ -15,6 +15,7 @@ export class Stack {
   readonly apis: AppProcess[] = [];
   readonly relays: AppProcess[] = [];
   private stub!: AppProcess;
+  private readonly allowed: ErrorMatcher[] = [];
   private readonly clients: { close(): void }[] = [];
 
   private constructor(private readonly options: StackOptions) {}
@@ -63,8 +64,16 @@ export class Stack {
       },
       'outbox-relay running',
     );
+    relay.allowErrors(...this.allowed);
     this.relays.push(relay);
     return relay;
+  }
+
+  /** allowErrors() on every app of the stack, including relays started later. */
+  allowErrors(...matchers: ErrorMatcher[]): this {
+    this.allowed.push(...matchers);
+    for (const p of [this.stub, ...this.apis, ...this.relays]) p.allowErrors(...matchers);
+    return this;
   }
 
   get stubPid(): number {
