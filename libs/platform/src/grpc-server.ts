@@ -1,4 +1,5 @@
 import { withMalformedRequestsRejected } from './grpc-malformed';
+import { handlersSettled } from './grpc-unary';
 import {
   Server,
   ServerCredentials,
@@ -38,7 +39,10 @@ export async function startGrpcServer(
   return { server, port: bound };
 }
 
-/** Stops accepting calls and waits for in-flight calls to finish (force after `graceMs`). */
+/**
+ * Stops accepting calls and waits for in-flight calls and for every handler's work to finish,
+ * including handlers of calls the client already cancelled (force after `graceMs`).
+ */
 export function stopGrpcServer(server: Server, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -46,8 +50,10 @@ export function stopGrpcServer(server: Server, graceMs = 10_000): Promise<void> 
       resolve();
     }, graceMs);
     server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
+      void handlersSettled().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   });
 }

@@ -34,6 +34,17 @@ export function requireUser(ctx: CallContext): CallContext {
   return ctx;
 }
 
+// Handler work in flight in this process. grpc-js' tryShutdown waits for calls, not for our
+// handlers: a call the client cancelled (e.g. its deadline passed) is done for grpc-js while its
+// handler still runs, and closing the database or the Conversation API channel under it turns
+// its next step into an unexpected error. The drain therefore also waits for this set.
+const inFlight = new Set<Promise<void>>();
+
+/** Resolves once every handler started so far has finished (see stopGrpcServer). */
+export async function handlersSettled(): Promise<void> {
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+}
+
 /**
  * Adapts an async handler to grpc-js: the result or the mapped error status goes back to the
  * client; unexpected errors are logged with their stack and become INTERNAL.
@@ -45,7 +56,7 @@ export function unary<Req, Res>(
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     const ctx = callContext(call as ServerUnaryCall<unknown, unknown>);
-    Promise.resolve()
+    const work = Promise.resolve()
       .then(() => {
         rejectIfMalformed(call.request);
         return handler(call.request, ctx);
@@ -64,5 +75,7 @@ export function unary<Req, Res>(
           callback({ code: st.code, details: st.details, metadata: st.metadata });
         },
       );
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
   };
 }
