@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './config';
 
 /** Time allowed after the drain for closing connections before the process is forced out. */
-export const CLOSE_MARGIN_MS = 3_000;
+const CLOSE_MARGIN_MS = 3_000;
 
 /** A started service, as `runService` needs it. */
 export interface RunningService {
@@ -71,7 +71,7 @@ export function runService(name: string, start: () => Promise<RunningService>): 
 }
 
 /** drain, then close whatever happened to drain; the first error is rethrown. */
-export async function stopInOrder(
+async function stopInOrder(
   drain: () => Promise<void>,
   close: () => Promise<void>,
 ): Promise<void> {
