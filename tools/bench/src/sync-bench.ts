@@ -1,3 +1,5 @@
+import { MAX_DELETIONS_PER_PAGE } from '@realchat/domain';
+import { SYNC_PAGE_SQL } from '@realchat/persistence/messages';
 import { Client } from 'pg';
 import { Stack } from '@realchat/testing';
 import { hasPgbench, pgbench } from './pgbench';
@@ -44,14 +46,12 @@ export async function syncBench(databaseUrl: string, seconds: number, out: (line
   }
 }
 
-/** The statement MessageStore.readSync runs (libs/persistence/src/message-store.ts). */
+/** The statement SyncMessages runs (SYNC_PAGE_SQL), with pgbench variables for its parameters. */
 function syncScript(c: string): string {
-  return `\\set after random(0, ${MESSAGES - PAGE})
-WITH m AS (SELECT * FROM messages WHERE conversation_id = '${c}' AND sequence > :after ORDER BY sequence LIMIT ${PAGE + 1}),
-bound AS (SELECT CASE WHEN count(*) > ${PAGE} THEN (SELECT sequence FROM m ORDER BY sequence OFFSET ${PAGE - 1} LIMIT 1) END AS upper FROM m),
-d AS (SELECT messages.* FROM messages, bound WHERE conversation_id = '${c}' AND deletion_sequence > :after AND (bound.upper IS NULL OR deletion_sequence <= bound.upper) ORDER BY deletion_sequence LIMIT 1001)
-SELECT 'm' AS kind, m.* FROM m UNION ALL SELECT 'd', d.* FROM d UNION ALL SELECT 'l', NULL, NULL, NULL,
-GREATEST((SELECT max(sequence) FROM messages WHERE conversation_id = '${c}'), (SELECT max(deletion_sequence) FROM messages WHERE conversation_id = '${c}')),
-NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL;
-`;
+  const sql = SYNC_PAGE_SQL.replace(/\$1/g, `'${c}'`)
+    .replace(/\$2/g, ':after')
+    .replace(/\$3/g, String(PAGE))
+    .replace(/\$4/g, String(MAX_DELETIONS_PER_PAGE))
+    .replace(/\s+/g, ' ');
+  return `\\set after random(0, ${MESSAGES - PAGE})\n${sql};\n`;
 }

@@ -1,2 +1,3 @@
 /** Messages and their sync reads: message-api's adapter. */
 export * from './message-store';
+export { SYNC_PAGE_SQL } from './sync-page';

@@ -2,10 +2,11 @@ import { MAX_DELETIONS_PER_PAGE, Message, SyncQuery, SyncRead } from '@realchat/
 import type { Queryable } from '../database';
 import { MESSAGE_COLUMNS, messageFromRow, MessageRow } from './message-mapper';
 
+// The benchmark (tools/bench) runs this same text in pgbench as the reference.
 // $1 conversation, $2 after, $3 page size, $4 most deletions. The latest position is a column
 // of every row (one `latest` row LEFT JOINed to the page), so no row has to list the message
 // columns as NULLs by position, and an empty page still returns it.
-const SYNC_PAGE = `
+export const SYNC_PAGE_SQL = `
   WITH m AS (
     SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND sequence > $2
     ORDER BY sequence LIMIT $3::int + 1
@@ -37,7 +38,7 @@ type SyncRow = MessageRow & { kind: 'm' | 'd' | null; latest_sequence: string | 
 export async function readSyncPage(db: Queryable, query: SyncQuery): Promise<SyncRead> {
   const { rows } = await db.query<SyncRow>({
     name: 'sync_page',
-    text: SYNC_PAGE,
+    text: SYNC_PAGE_SQL,
     values: [query.conversationId, query.afterSequence, query.pageSize, MAX_DELETIONS_PER_PAGE],
   });
   const messages: Message[] = [];
