@@ -71,10 +71,7 @@ export function runService(name: string, start: () => Promise<RunningService>): 
 }
 
 /** drain, then close whatever happened to drain; the first error is rethrown. */
-async function stopInOrder(
-  drain: () => Promise<void>,
-  close: () => Promise<void>,
-): Promise<void> {
+async function stopInOrder(drain: () => Promise<void>, close: () => Promise<void>): Promise<void> {
   try {
     await drain();
   } finally {
