@@ -111,6 +111,7 @@ export class BatchPublisher {
     metrics.published.inc(acknowledged);
     if (acknowledged < sending.length) {
       metrics.unacknowledged.inc(sending.length - acknowledged);
+      leases.suspend(usable.keys());
       // Our lease moved on while publishing: the new owner will publish these rows again
       // (same event-id), which at-least-once delivery allows.
       logger.warn(

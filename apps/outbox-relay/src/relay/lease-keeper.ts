@@ -17,6 +17,11 @@ export interface LeaseView {
   usable(): ShardLease[];
   /** True while this replica holds `shard` and is not handing it over. */
   owns(shard: number): boolean;
+  /**
+   * Stops using `shards` until the next round confirms them: an acknowledgement fell short, so
+   * one of them was probably taken over, and re-sending its rows would only make duplicates.
+   */
+  suspend(shards: Iterable<number>): void;
 }
 
 type KeeperConfig = Pick<
@@ -34,6 +39,7 @@ type KeeperConfig = Pick<
 export class LeaseKeeper implements LeaseView {
   private held = new Map<number, Held>();
   private readonly draining = new Set<number>();
+  private readonly suspended = new Set<number>();
   private lastRoundOk = Number.NEGATIVE_INFINITY;
   private changeListener: () => void = () => undefined;
 
@@ -55,14 +61,23 @@ export class LeaseKeeper implements LeaseView {
     const now = this.now();
     const out: ShardLease[] = [];
     for (const [shard, h] of this.held) {
-      if (h.validUntil - now > this.config.renewMarginMs && !this.draining.has(shard))
+      if (
+        h.validUntil - now > this.config.renewMarginMs &&
+        !this.draining.has(shard) &&
+        !this.suspended.has(shard)
+      )
         out.push({ shard, epoch: h.epoch });
     }
     return out;
   }
 
   owns(shard: number): boolean {
-    return this.held.has(shard) && !this.draining.has(shard);
+    return this.held.has(shard) && !this.draining.has(shard) && !this.suspended.has(shard);
+  }
+
+  suspend(shards: Iterable<number>): void {
+    for (const s of shards) if (this.held.has(s)) this.suspended.add(s);
+    this.metrics.shardsOwned.set(this.usable().length);
   }
 
   /** True when the last round succeeded within one lease (for /readyz). */
@@ -93,6 +108,7 @@ export class LeaseKeeper implements LeaseView {
       this.metrics.leasesLost.inc(lost.length);
       this.logger.warn({ shards: lost }, 'lost shard leases (expired and taken over)');
     }
+    this.suspended.clear(); // what was renewed is confirmed ours (at the epoch renewed)
     const validUntil = started + this.config.leaseMs;
     const next = new Map<number, Held>();
     for (const l of renewed) next.set(l.shard, { epoch: l.epoch, validUntil });
