@@ -34,7 +34,7 @@ export interface RelayConfig {
   readonly backoffMaxMs: number;
   /** How long close() waits for the batch in flight (SHUTDOWN_GRACE_MS). */
   readonly drainTimeoutMs: number;
-  /** Longest wait for PostgreSQL's answer to the readiness probe. */
+  /** Longest wait for PostgreSQL's answer to the readiness probe. Default: 1 s (less for short leases). */
   readonly probeTimeoutMs: number;
 }
 
@@ -47,7 +47,6 @@ const FIXED_DEFAULTS = {
   backoffMinMs: 200,
   backoffMaxMs: 10_000,
   drainTimeoutMs: 15_000,
-  probeTimeoutMs: 1000,
 };
 
 /** The config with every unset field defaulted; timings not given are derived from the lease. */
@@ -60,6 +59,7 @@ export function withDefaults(
     roundIntervalMs: Math.floor(leaseMs / 3),
     renewMarginMs: Math.floor(leaseMs / 3),
     publishTimeoutMs: Math.floor(leaseMs / 4),
+    probeTimeoutMs: Math.min(1000, Math.floor(leaseMs / 4)),
     ...dropUndefined(given),
     replicaId: given.replicaId,
   };
