@@ -43,17 +43,18 @@ interface Item {
 export class BatchPublisher {
   constructor(private readonly deps: BatchDeps) {}
 
-  async publish(rows: readonly PendingEvent[]): Promise<void> {
+  /** Returns how many rows were sent (0: every row failed, or its shard is no longer usable). */
+  async publish(rows: readonly PendingEvent[]): Promise<number> {
     const { inFlight, config } = this.deps;
     const done = inFlight.enter(rows.map((r) => shardOf(r.keyHash, config.shardCount)));
     try {
-      await this.publishRows(rows);
+      return await this.publishRows(rows);
     } finally {
       done();
     }
   }
 
-  private async publishRows(rows: readonly PendingEvent[]): Promise<void> {
+  private async publishRows(rows: readonly PendingEvent[]): Promise<number> {
     const blocked = new Set<string>(); // conversations with a failing row: later rows wait
     const sendable: Item[] = [];
     for (const row of rows) {
@@ -66,20 +67,22 @@ export class BatchPublisher {
         sendable.push({ row, record: { key: row.conversationId, value: row.payload, headers } });
     }
     try {
-      await this.send(sendable);
+      return await this.send(sendable);
     } catch (e) {
       if (!isPublishError(e, 'record')) throw e;
       // One record is unpublishable: send one by one, in order, to find it.
+      let sent = 0;
       for (const item of sendable) {
         if (blocked.has(item.row.conversationId)) continue;
         try {
-          await this.send([item]);
+          sent += await this.send([item]);
         } catch (e2) {
           if (!isPublishError(e2, 'record')) throw e2;
           blocked.add(item.row.conversationId);
           await this.rowFailed(item.row, e2.message);
         }
       }
+      return sent;
     }
   }
 
@@ -88,11 +91,11 @@ export class BatchPublisher {
    * send: the one-by-one path can take long), bounded by publishTimeoutMs, then acknowledges
    * under the same leases. Rows of a shard that is no longer usable stay for its next owner.
    */
-  private async send(items: readonly Item[]): Promise<void> {
+  private async send(items: readonly Item[]): Promise<number> {
     const { source, sink, leases, metrics, logger, config } = this.deps;
     const usable = new Map(leases.usable().map((l) => [l.shard, l]));
     const sending = items.filter((i) => usable.has(shardOf(i.row.keyHash, config.shardCount)));
-    if (sending.length === 0) return;
+    if (sending.length === 0) return 0;
     await withTimeout(
       sink.publish(sending.map((i) => i.record)),
       config.publishTimeoutMs,
@@ -119,6 +122,7 @@ export class BatchPublisher {
         'lease lost during a batch; rows will be re-sent by the new owner',
       );
     }
+    return sending.length;
   }
 
   private async rowFailed(row: PendingEvent, error: string): Promise<void> {

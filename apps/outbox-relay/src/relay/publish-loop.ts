@@ -68,8 +68,11 @@ export class PublishLoop {
         continue;
       }
       try {
-        await batches.publish(rows);
+        const sent = await batches.publish(rows);
         this.brokerFailures = 0;
+        // Only failing rows (or none of our shards any more): retry after the poll interval,
+        // not in a tight loop that would spend a poison row's attempts within milliseconds.
+        if (sent === 0) await this.idle(signal);
       } catch (e) {
         if (isPublishError(e, 'broker')) await this.brokerDown(e);
         else await this.databaseTrouble(e, signal);

@@ -52,7 +52,7 @@ export function eventSinkContract(name: string, harness: () => SinkHarness, time
         const keys = [`k1-${randomUUID()}`, `k2-${randomUUID()}`, `k3-${randomUUID()}`];
         const sent: OutboxRecord[] = [];
         for (let i = 0; i < 24; i++) {
-          const trace =
+          const trace: Record<string, string> =
             i % 2 === 0 ? { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` } : {};
           sent.push(record(keys[i % 3], trace, Buffer.from([i, 0, 255, i])));
         }
