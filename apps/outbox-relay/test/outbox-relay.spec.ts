@@ -235,20 +235,24 @@ describe('OutboxRelay (fakes)', () => {
   it('close() waits for the batch in flight at most drainTimeoutMs, then releases leases and closes', async () => {
     const { relay, outbox, sink, leases, table, logs } = fakeRelay({
       leaseMs: 600_000,
-      publishTimeoutMs: 4000,
+      publishTimeoutMs: 5000,
       drainTimeoutMs: 300,
     });
     outbox.add(`c-${randomUUID()}`);
-    sink.hang = true; // the publish does not end within the grace (the lease allows 4 s)
+    sink.hang = true; // the publish does not end within the grace (it is cut only after 5 s)
     const running = relay.run();
+    let loopEnded = false;
+    void running.then(() => (loopEnded = true));
     await until('the publish to start', () => sink.calls.length === 1);
     await relay.close();
+    // close() returned while the publish was still stuck: it did not wait for it.
+    expect(loopEnded).toBe(false);
     expect(leases.leaveCalls).toBe(1);
     expect([...table.shards.values()].every((r) => r.owner === null)).toBe(true);
     expect(sink.closes).toBeGreaterThanOrEqual(1);
     expect(logs.map((l) => l.msg)).toContain('released all shard leases');
     await running; // the loop itself ends once the publish times out
-  }, 15_000);
+  }, 20_000);
 
   it('close() lets the batch in flight finish and acknowledges it before releasing leases', async () => {
     const { relay, outbox, sink, leases } = fakeRelay();

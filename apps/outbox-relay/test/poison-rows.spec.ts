@@ -139,6 +139,9 @@ describe('poison rows and order (PostgreSQL + Kafka)', () => {
       const published = await readTopic(topic, (r) => r.length >= 3);
       expect(ids(published, a)).toEqual([a1, a2]);
       expect(ids(published, b)).toEqual([b1]);
+      // a2 waited for the big record to be parked (order first while it was retried).
+      const a2Record = published.find((r) => r.headers['event-id'] === a2)!;
+      expect(a2Record.timestamp).toBeGreaterThanOrEqual(parked[0].parkedAt.getTime());
 
       // The cause is fixed (the topic accepts larger records): requeue, and it really arrives.
       await alterTopic(topic, { 'max.message.bytes': String(1024 * 1024) });
