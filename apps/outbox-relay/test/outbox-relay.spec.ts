@@ -187,6 +187,34 @@ describe('OutboxRelay (fakes)', () => {
     );
   });
 
+  it('a replica frozen while reading a batch past its lease still sends it, but the fence deletes nothing', async () => {
+    const { relay, outbox, sink, table, leases, metrics, logs } = fakeRelay({ leaseMs: 600 });
+    const c = `c-${randomUUID()}`;
+    const ids = [outbox.add(c), outbox.add(c)];
+    let frozen = false;
+    outbox.beforePending = async () => {
+      if (frozen || outbox.rows.length === 0) return;
+      frozen = true;
+      // As if the process stopped here: no lease round runs, and another replica takes over.
+      leases.failing = new Error('frozen');
+      await new Promise((r) => setTimeout(r, 700));
+      for (const s of table.shards.keys()) table.steal(s, 'r2');
+      leases.failing = null;
+    };
+    const running = relay.run();
+    await until('the warning', () =>
+      logs.some(
+        (l) => l.msg === 'lease lost during a batch; rows will be re-sent by the new owner',
+      ),
+    );
+    await relay.close();
+    await running;
+    expect(idsOf(sink.records)).toEqual(ids); // a duplicate for the new owner to re-send
+    expect(outbox.rows.map((r) => r.eventId)).toEqual(ids); // ... and nothing deleted
+    expect(logs).toContainEqual(expect.objectContaining({ published: 2, acknowledged: 0 }));
+    expect(await metricValue(metrics.published)).toBe(0);
+  });
+
   it('cuts a publish that outlasts publishTimeoutMs, drops the connection and sends again', async () => {
     const { relay, outbox, sink, logs } = fakeRelay({ leaseMs: 3000, publishTimeoutMs: 200 });
     const c = `c-${randomUUID()}`;

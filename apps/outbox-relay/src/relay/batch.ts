@@ -10,6 +10,7 @@ import {
   type OutboxRecord,
   type OutboxSource,
   type PendingEvent,
+  type ShardLease,
 } from './ports';
 import type { RelayConfig } from './relay-config';
 import type { ShardsInFlight } from './shards-in-flight';
@@ -43,18 +44,25 @@ interface Item {
 export class BatchPublisher {
   constructor(private readonly deps: BatchDeps) {}
 
-  /** Returns how many rows were sent (0: every row failed, or its shard is no longer usable). */
-  async publish(rows: readonly PendingEvent[]): Promise<number> {
+  /**
+   * Publishes `rows`, read under `leases` (the usable leases when the batch was read: they
+   * fence its acknowledgement). Returns how many rows were sent (0: every row failed, or its
+   * shard is no longer usable).
+   */
+  async publish(rows: readonly PendingEvent[], leases: readonly ShardLease[]): Promise<number> {
     const { inFlight, config } = this.deps;
     const done = inFlight.enter(rows.map((r) => shardOf(r.keyHash, config.shardCount)));
     try {
-      return await this.publishRows(rows);
+      return await this.publishRows(rows, leases);
     } finally {
       done();
     }
   }
 
-  private async publishRows(rows: readonly PendingEvent[]): Promise<number> {
+  private async publishRows(
+    rows: readonly PendingEvent[],
+    readUnder: readonly ShardLease[],
+  ): Promise<number> {
     const blocked = new Set<string>(); // conversations with a failing row: later rows wait
     const sendable: Item[] = [];
     for (const row of rows) {
@@ -67,15 +75,16 @@ export class BatchPublisher {
         sendable.push({ row, record: { key: row.conversationId, value: row.payload, headers } });
     }
     try {
-      return await this.send(sendable);
+      return await this.send(sendable, readUnder);
     } catch (e) {
       if (!isPublishError(e, 'record')) throw e;
-      // One record is unpublishable: send one by one, in order, to find it.
+      // One record is unpublishable: send one by one, in order, to find it. This can take
+      // many sends, so each one goes out only while its shard is still usable.
       let sent = 0;
       for (const item of sendable) {
         if (blocked.has(item.row.conversationId)) continue;
         try {
-          sent += await this.send([item]);
+          sent += await this.send([item], this.stillUsable(readUnder));
         } catch (e2) {
           if (!isPublishError(e2, 'record')) throw e2;
           blocked.add(item.row.conversationId);
@@ -86,14 +95,19 @@ export class BatchPublisher {
     }
   }
 
+  /** `leases` that the keeper still lets us use (same epoch, enough of the lease left). */
+  private stillUsable(leases: readonly ShardLease[]): ShardLease[] {
+    const now = new Map(this.deps.leases.usable().map((l) => [l.shard, l.epoch]));
+    return leases.filter((l) => now.get(l.shard) === l.epoch);
+  }
+
   /**
-   * Sends the items whose shard is still usable (the lease is checked again right before each
-   * send: the one-by-one path can take long), bounded by publishTimeoutMs, then acknowledges
-   * under the same leases. Rows of a shard that is no longer usable stay for its next owner.
+   * Sends the items of shards in `under`, bounded by publishTimeoutMs, then acknowledges them
+   * under those leases (fencing: rows of a lease that moved on meanwhile are not deleted).
    */
-  private async send(items: readonly Item[]): Promise<number> {
+  private async send(items: readonly Item[], under: readonly ShardLease[]): Promise<number> {
     const { source, sink, leases, metrics, logger, config } = this.deps;
-    const usable = new Map(leases.usable().map((l) => [l.shard, l]));
+    const usable = new Map(under.map((l) => [l.shard, l]));
     const sending = items.filter((i) => usable.has(shardOf(i.row.keyHash, config.shardCount)));
     if (sending.length === 0) return 0;
     await withTimeout(

@@ -55,10 +55,13 @@ export class PublishLoop {
         continue;
       }
       let rows: PendingEvent[];
+      const readUnder = leases.usable();
       try {
         this.woken = false;
-        const shards = leases.usable().map((l) => l.shard);
-        rows = await source.pending(shards, config.batchSize);
+        rows = await source.pending(
+          readUnder.map((l) => l.shard),
+          config.batchSize,
+        );
       } catch (e) {
         await this.databaseTrouble(e, signal);
         continue;
@@ -68,7 +71,7 @@ export class PublishLoop {
         continue;
       }
       try {
-        const sent = await batches.publish(rows);
+        const sent = await batches.publish(rows, readUnder);
         this.brokerFailures = 0;
         // Only failing rows (or none of our shards any more): retry after the poll interval,
         // not in a tight loop that would spend a poison row's attempts within milliseconds.

@@ -20,6 +20,8 @@ export class FakeOutbox implements OutboxSource {
   /** Set to make ping() fail; `'hang'` makes it never answer. */
   pingFailure: Error | 'hang' | null = null;
   pendingCalls = 0;
+  /** Runs inside each pending() call (tests freeze the reader there). */
+  beforePending: () => Promise<void> = async () => undefined;
   private nextId = 1n;
 
   constructor(
@@ -52,6 +54,7 @@ export class FakeOutbox implements OutboxSource {
 
   async pending(shards: readonly number[], limit: number): Promise<PendingEvent[]> {
     this.pendingCalls++;
+    await this.beforePending();
     const wanted = new Set(shards);
     return this.rows
       .filter((r) => wanted.has(shardOf(r.keyHash, this.shardCount)))
