@@ -1,4 +1,16 @@
-import { hostPorts, int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
+import os from 'node:os';
+import {
+  ConfigError,
+  hostPorts,
+  int,
+  LOG_LEVELS,
+  loadConfig,
+  oneOf,
+  str,
+  url,
+} from '@realchat/platform';
+import type { KafkaSinkOptions } from './adapters/kafka-sink';
+import { validateRelayConfig, withDefaults, type RelayConfig } from './relay/relay-config';
 
 /** outbox-relay configuration (README "Configuration"). */
 export const relayConfigSpec = {
@@ -16,7 +28,11 @@ export const relayConfigSpec = {
     1,
     10,
   ),
-  KAFKA_REQUEST_TIMEOUT_MS: int('Kafka request timeout', 10_000, 100),
+  KAFKA_REQUEST_TIMEOUT_MS: int(
+    'Kafka request timeout (a whole publish is also cut at a quarter of RELAY_LEASE_MS)',
+    10_000,
+    100,
+  ),
   RELAY_REPLICA_ID: str("this replica's name in shard leases (default: hostname-pid)", ''),
   RELAY_SHARD_COUNT: int('shards the outbox is split into; the same on every replica', 32, 1, 4096),
   RELAY_LEASE_MS: int(
@@ -36,6 +52,63 @@ export const relayConfigSpec = {
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
 
-export function loadRelayConfig(env: NodeJS.ProcessEnv) {
+export type RelayEnv = ReturnType<typeof loadRelayEnv>;
+
+/** The variables, each parsed on its own. */
+export function loadRelayEnv(env: NodeJS.ProcessEnv) {
   return loadConfig(relayConfigSpec, env);
+}
+
+// Which variable sets which relay setting, to name them in errors.
+const VARIABLE_OF: Partial<Record<keyof RelayConfig, string>> = {
+  leaseMs: 'RELAY_LEASE_MS',
+  pollIntervalMs: 'RELAY_POLL_INTERVAL_MS',
+  backoffMinMs: 'RELAY_BACKOFF_MIN_MS',
+  backoffMaxMs: 'RELAY_BACKOFF_MAX_MS',
+  drainTimeoutMs: 'SHUTDOWN_GRACE_MS',
+};
+
+/**
+ * Everything main.ts needs, from the environment; throws one ConfigError with every problem,
+ * including settings that contradict each other (OutboxRelay's validation).
+ */
+export function loadRelayConfig(env: NodeJS.ProcessEnv): {
+  env: RelayEnv;
+  relay: RelayConfig;
+  kafka: KafkaSinkOptions;
+} {
+  const e = loadRelayEnv(env);
+  const replicaId = e.RELAY_REPLICA_ID || `${os.hostname()}-${process.pid}`;
+  const relay = withDefaults({
+    replicaId,
+    shardCount: e.RELAY_SHARD_COUNT,
+    leaseMs: e.RELAY_LEASE_MS,
+    batchSize: e.RELAY_BATCH_SIZE,
+    pollIntervalMs: e.RELAY_POLL_INTERVAL_MS,
+    maxAttempts: e.RELAY_MAX_ATTEMPTS,
+    backoffMinMs: e.RELAY_BACKOFF_MIN_MS,
+    backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
+    drainTimeoutMs: e.SHUTDOWN_GRACE_MS,
+  });
+  const problems = validateRelayConfig(relay);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      problems.map((p) => {
+        const field = p.split(' ')[0] as keyof RelayConfig;
+        return VARIABLE_OF[field] ? `${VARIABLE_OF[field]}: ${p}` : p;
+      }),
+    );
+  }
+  return {
+    env: e,
+    relay,
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+      clientId: `outbox-relay-${replicaId}`,
+      topic: e.KAFKA_TOPIC,
+      topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+      topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+      requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
+    },
+  };
 }

@@ -9,6 +9,11 @@ export class RelayMetrics {
     help: 'Events acknowledged by Kafka and removed from the outbox (rate() = events/s)',
     registers: [this.registry],
   });
+  readonly unacknowledged = new Counter({
+    name: 'relay_events_unacknowledged_total',
+    help: 'Events Kafka acknowledged that this replica could not remove from the outbox because its lease had moved on (the new owner re-sends them)',
+    registers: [this.registry],
+  });
   readonly publishErrors = new Counter({
     name: 'relay_publish_errors_total',
     help: 'Failed publish attempts by kind (broker, record, database)',

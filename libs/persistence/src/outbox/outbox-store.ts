@@ -1,6 +1,7 @@
 import type { Database } from '../database';
 import { withDatabase } from '../db-errors';
 import type { ShardLease } from '../leases/shard-leases';
+import { shardOfSql } from '../leases/shard-sql';
 
 /** An outbox row as the relay publishes it. */
 export interface PendingEvent {
@@ -41,6 +42,8 @@ export class OutboxStore {
    * commit order (rows are inserted under the conversation's write lock), and rows leave the
    * table only when acknowledged, so nothing is skipped when ids of different conversations
    * commit out of order. No row lock is taken: shard leases make this replica the only reader.
+   * PostgreSQL walks the primary key in id order and filters by shard (no index can serve a
+   * modulo; docs/outbox-relay.md "Reading a shard's rows").
    */
   async pending(shards: readonly number[], limit: number): Promise<PendingEvent[]> {
     if (shards.length === 0) return [];
@@ -49,7 +52,7 @@ export class OutboxStore {
         name: 'outbox_pending',
         text: `SELECT id, event_id, conversation_id, key_hash, event_type, schema_version, payload,
                       traceparent, created_at, attempts
-               FROM outbox WHERE key_hash % $1::int = ANY($2::int[]) ORDER BY id LIMIT $3::int`,
+               FROM outbox WHERE ${shardOfSql('key_hash', '$1::int')} = ANY($2::int[]) ORDER BY id LIMIT $3::int`,
         values: [this.shardCount, shards, limit],
       });
       return rows.map((r) => ({
@@ -84,7 +87,7 @@ export class OutboxStore {
         text: `DELETE FROM outbox o
                USING unnest($1::int[], $2::bigint[]) AS f(shard, epoch), relay_shard_leases l
                WHERE o.id = ANY($3::bigint[])
-                 AND f.shard = o.key_hash % $4::int
+                 AND f.shard = ${shardOfSql('o.key_hash', '$4::int')}
                  AND l.shard = f.shard AND l.epoch = f.epoch AND l.owner = $5 AND l.expires_at > now()`,
         values: [
           leases.map((l) => l.shard),
@@ -96,6 +99,11 @@ export class OutboxStore {
       });
       return rowCount ?? 0;
     });
+  }
+
+  /** One round trip to PostgreSQL (readiness): resolves when it answered. */
+  async ping(): Promise<void> {
+    await withDatabase('pinging PostgreSQL', () => this.db.pool.query('SELECT 1'));
   }
 
   /** Records a failed attempt that was the row's own fault; returns the new attempt count. */

@@ -1,26 +1,14 @@
-import type { PendingEvent } from '@realchat/persistence/outbox';
-import { EventType } from '@realchat/proto';
 import { CompressionTypes, Kafka, KafkaJSError, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
 
-export interface KafkaPublisherOptions {
+export interface KafkaSinkOptions {
   readonly brokers: string[];
   readonly clientId: string;
   readonly topic: string;
   readonly topicPartitions: number;
   readonly topicReplicationFactor: number;
   readonly requestTimeoutMs: number;
-}
-
-/** Why a publish failed: the broker (retry the whole batch later) or the record itself. */
-export class PublishError extends Error {
-  constructor(
-    readonly kind: 'broker' | 'record',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 // Kafka error types that no retry of the same record can fix.
@@ -33,15 +21,16 @@ const RECORD_ERRORS = new Set([
 ]);
 
 /**
- * Publishes outbox rows with an idempotent producer (acks=all). Records are keyed by
- * conversation id, so one conversation's events share a partition and keep their order.
+ * The EventSink on Kafka, the only module that knows kafkajs: an idempotent producer (acks=all,
+ * one request in flight). Records are keyed by conversation id, so one conversation's events
+ * share a partition and keep their order.
  */
-export class KafkaPublisher {
+export class KafkaSink implements EventSink {
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
 
   constructor(
-    private readonly options: KafkaPublisherOptions,
+    private readonly options: KafkaSinkOptions,
     private readonly logger: Logger,
   ) {
     const kafkaLogger = logger.child({ component: 'kafkajs' });
@@ -71,7 +60,15 @@ export class KafkaPublisher {
 
   /** Connects a fresh producer and creates the topic if it is missing. */
   async connect(): Promise<void> {
-    await this.disconnect();
+    await this.close();
+    try {
+      await this.connectProducer();
+    } catch (e) {
+      throw new PublishError('broker', (e as Error).message, { cause: e });
+    }
+  }
+
+  private async connectProducer(): Promise<void> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
@@ -103,14 +100,14 @@ export class KafkaPublisher {
     this.producer = producer;
   }
 
-  async disconnect(): Promise<void> {
+  async close(): Promise<void> {
     const p = this.producer;
     this.producer = null;
     if (p) await p.disconnect().catch(() => undefined);
   }
 
-  /** Sends rows in order and resolves once Kafka acknowledged all of them (acks=all). */
-  async publish(rows: readonly PendingEvent[]): Promise<void> {
+  /** Sends records in order and resolves once Kafka acknowledged all of them (acks=all). */
+  async publish(records: readonly OutboxRecord[]): Promise<void> {
     const producer = this.producer;
     if (!producer) throw new PublishError('broker', 'Kafka producer is not connected');
     try {
@@ -118,16 +115,10 @@ export class KafkaPublisher {
         topic: this.options.topic,
         acks: -1,
         compression: CompressionTypes.None,
-        messages: rows.map((r) => ({
-          key: r.conversationId,
-          value: r.payload,
-          headers: {
-            'event-id': r.eventId,
-            'event-type': EventType[r.eventType] ?? String(r.eventType),
-            'content-type': 'application/x-protobuf; messageType=realchat.shared.v1.EventEnvelope',
-            'schema-version': String(r.schemaVersion),
-            ...(r.traceparent ? { traceparent: r.traceparent } : {}),
-          },
+        messages: records.map((r) => ({
+          key: r.key,
+          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          headers: { ...r.headers },
         })),
       });
     } catch (e) {

@@ -1,0 +1,144 @@
+import { shardOf } from '@realchat/domain';
+import { isDatabaseUnavailable } from '@realchat/persistence';
+import type { Logger } from 'pino';
+import type { RelayMetrics } from '../metrics';
+import type { BatchPublisher } from './batch';
+import type { LeaseView } from './lease-keeper';
+import { isPublishError, type EventSink, type OutboxSource, type PendingEvent } from './ports';
+import type { RelayConfig } from './relay-config';
+import { sleep } from './sleep';
+
+export interface LoopDeps {
+  readonly source: OutboxSource;
+  readonly sink: EventSink;
+  readonly leases: LeaseView;
+  readonly batches: BatchPublisher;
+  readonly metrics: RelayMetrics;
+  readonly logger: Logger;
+  readonly config: Pick<
+    RelayConfig,
+    'shardCount' | 'batchSize' | 'pollIntervalMs' | 'backoffMinMs' | 'backoffMaxMs'
+  >;
+}
+
+/**
+ * The publish loop: read the oldest rows of the usable shards, publish them as one batch,
+ * repeat while a backlog exists; otherwise sleep until a commit notification (or the polling
+ * fallback) wakes it. While the broker is down it stops reading and reconnects with capped
+ * exponential backoff; no row attempts are spent. No transaction or row lock is held while
+ * waiting on the broker.
+ */
+export class PublishLoop {
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private brokerFailures = 0;
+
+  constructor(private readonly deps: LoopDeps) {}
+
+  /** Wakes the loop for a committed row of `keyHash` (any row when omitted), if ours. */
+  notify(keyHash?: number): void {
+    if (
+      keyHash !== undefined &&
+      !this.deps.leases.owns(shardOf(keyHash, this.deps.config.shardCount))
+    )
+      return;
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Publishes until `signal` aborts; the batch in flight is finished first. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { source, sink, leases, batches, config } = this.deps;
+    while (!signal.aborted) {
+      if (!sink.connected) {
+        await this.reconnectBroker(signal);
+        continue;
+      }
+      let rows: PendingEvent[];
+      const readUnder = leases.usable();
+      try {
+        this.woken = false;
+        rows = await source.pending(
+          readUnder.map((l) => l.shard),
+          config.batchSize,
+        );
+      } catch (e) {
+        await this.databaseTrouble(e, signal);
+        continue;
+      }
+      if (rows.length === 0) {
+        await this.idle(signal);
+        continue;
+      }
+      try {
+        const sent = await batches.publish(rows, readUnder);
+        this.brokerFailures = 0;
+        // Only failing rows (or none of our shards any more): retry after the poll interval,
+        // not in a tight loop that would spend a poison row's attempts within milliseconds.
+        if (sent === 0) await this.idle(signal);
+      } catch (e) {
+        if (isPublishError(e, 'broker')) await this.brokerDown(e);
+        else await this.databaseTrouble(e, signal);
+      }
+    }
+  }
+
+  private async brokerDown(e: Error): Promise<void> {
+    const { sink, metrics, logger } = this.deps;
+    metrics.publishErrors.inc({ kind: 'broker' });
+    metrics.kafkaUp.set(0);
+    this.brokerFailures++; // the next connect waits: a broker that accepts connections but
+    // times out every send must not be hammered
+    logger.warn({ err: e.message }, 'Kafka unavailable: pausing, rows stay in the outbox');
+    // A fresh producer later: nothing of the failed (or timed-out) send is retried by this one.
+    await sink.close().catch(() => undefined);
+  }
+
+  /** Capped exponential backoff with jitter, then a fresh connection. */
+  private async reconnectBroker(signal: AbortSignal): Promise<void> {
+    const { sink, metrics, logger, config } = this.deps;
+    const delay = Math.min(config.backoffMaxMs, config.backoffMinMs * 2 ** this.brokerFailures);
+    if (this.brokerFailures > 0) await sleep(delay / 2 + (Math.random() * delay) / 2, signal);
+    if (signal.aborted) return;
+    try {
+      await sink.connect();
+      metrics.kafkaUp.set(1);
+      if (this.brokerFailures > 0)
+        logger.info({ afterAttempts: this.brokerFailures }, 'Kafka available again: resuming');
+      this.brokerFailures = 0;
+    } catch (e) {
+      this.brokerFailures++;
+      metrics.publishErrors.inc({ kind: 'broker' });
+      logger.warn(
+        { err: (e as Error).message, attempt: this.brokerFailures },
+        'Kafka still unavailable',
+      );
+    }
+  }
+
+  private async databaseTrouble(e: unknown, signal: AbortSignal): Promise<void> {
+    const { metrics, logger, config } = this.deps;
+    metrics.publishErrors.inc({ kind: 'database' });
+    if (isDatabaseUnavailable(e) || (e as { kind?: string }).kind === 'unavailable') {
+      logger.warn({ err: (e as Error).message }, 'PostgreSQL unavailable: retrying');
+    } else {
+      logger.error({ err: e }, 'unexpected error in the publish loop: retrying');
+    }
+    await sleep(config.backoffMinMs * 5, signal);
+  }
+
+  private async idle(signal: AbortSignal): Promise<void> {
+    if (this.woken) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, this.deps.config.pollIntervalMs);
+      signal.addEventListener('abort', done, { once: true });
+      this.wakeUp = done;
+    });
+  }
+}
