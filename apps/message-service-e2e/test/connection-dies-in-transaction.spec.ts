@@ -57,8 +57,8 @@ describe('a connection dying inside a send transaction', () => {
     api?.close();
     const code = await app?.stop();
     await stack?.stop();
-    await pgProxy?.cut();
-    await stubProxy?.cut();
+    await pgProxy?.close();
+    await stubProxy?.close();
     // Still the same process, and it stops cleanly (checked after cleaning up, so that a
     // failure here cannot leave processes behind).
     expect(code).toBe(0);

@@ -57,7 +57,7 @@ describe('deadlines bound the lock wait and the transaction', () => {
     api?.close();
     const code = await app?.stop();
     await stack?.stop();
-    await stubProxy?.cut();
+    await stubProxy?.close();
     // Still the same process, and it stops cleanly (checked after cleaning up, so that a
     // failure here cannot leave processes behind).
     expect(code).toBe(0);

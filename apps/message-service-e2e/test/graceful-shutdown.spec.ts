@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AppProcess,
   conversationLockHeld,
@@ -10,6 +9,7 @@ import {
   outboxSize,
   query,
   Stack,
+  testTopic,
 } from '@realchat/testing';
 
 /**
@@ -21,10 +21,11 @@ import {
 describe('SIGTERM with work in flight', () => {
   let stack: Stack;
   let db: string;
-  const topic = `shutdown-${randomUUID()}`;
+  let topic: string;
 
   beforeAll(async () => {
     db = await freshDatabase('e2e_shutdown');
+    topic = testTopic('shutdown');
     stack = await Stack.start({ databaseUrl: db, topic });
   });
   afterAll(() => stack?.stop());
@@ -84,7 +85,7 @@ describe('SIGTERM with work in flight', () => {
     } finally {
       api.close();
       await app.stop();
-      await stubProxy.cut();
+      await stubProxy.close();
     }
   });
 
@@ -126,7 +127,7 @@ describe('SIGTERM with work in flight', () => {
     } finally {
       await events.stop();
       await relay.stop();
-      await pgProxy.cut();
+      await pgProxy.close();
     }
   });
 });

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { registerCleanup } from './cleanup-registry';
 
 /**
  * A TCP proxy that can hold a call in flight at a chosen point: once `holdWhen(match)` is armed,
@@ -9,6 +10,7 @@ import net from 'node:net';
  */
 export class HoldingProxy {
   private server: net.Server | null = null;
+  private isCut = false;
   private readonly sockets = new Set<net.Socket>();
   private matcher: ((chunk: Buffer) => boolean) | null = null;
   private onHeld: (() => void) | null = null;
@@ -21,12 +23,18 @@ export class HoldingProxy {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Listens (again, on the same port after a cut when `port` is given). */
-  async open(port = this.port): Promise<void> {
-    const server = net.createServer((client) => this.connect(client));
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  /** Starts listening (on `port`, 0: a free one), or lets connections through again after cut(). */
+  async open(port = 0): Promise<void> {
+    this.isCut = false;
+    if (this.server) return;
+    const server = net.createServer((client) => {
+      if (this.isCut) client.resetAndDestroy();
+      else this.connect(client);
+    });
     this.server = server;
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     this.port = (server.address() as net.AddressInfo).port;
+    registerCleanup({ what: `holding proxy on port ${this.port}`, close: () => this.close() });
   }
 
   /** Resolves once a client-to-server chunk matching `match` is being held. */
@@ -48,11 +56,17 @@ export class HoldingProxy {
     }
   }
 
-  /** Drops every connection (held bytes are lost) and stops listening. */
+  /** Drops every connection (held bytes are lost) and resets new ones until open(). */
   async cut(): Promise<void> {
+    this.isCut = true;
     this.matcher = null;
     this.heldFlows.splice(0);
     for (const s of this.sockets) s.destroy();
+  }
+
+  /** Gives the port back (at the end of the test; safe to call twice). */
+  async close(): Promise<void> {
+    await this.cut();
     const server = this.server;
     this.server = null;
     if (server) await new Promise((resolve) => server.close(resolve));
