@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, failure, freshDatabase, Stack, status } from '@realchat/testing';
+import { DeletionMode, eventually, failure, freshDatabase, Stack, status } from '@realchat/testing';
 
 /** Participants are cached this long (MEMBERS_CACHE_TTL_MS); the cache test bounds it. */
 const TTL_MS = 1500;
@@ -53,6 +53,18 @@ describe('authorization matrix', () => {
       status.UNAUTHENTICATED,
     ],
     ['delete without x-user-id', () => del(null, 'bob', fromBob), status.UNAUTHENTICATED],
+    [
+      // The caller is checked before anything about the request (no field errors for strangers).
+      'delete without x-user-id and with an invalid mode',
+      () =>
+        stack.messageApi().delete(null, {
+          conversationId: c,
+          messageId: fromBob,
+          actorUserId: 'bob',
+          mode: 7 as DeletionMode,
+        }),
+      status.UNAUTHENTICATED,
+    ],
     ['another member deletes', () => del('carol', 'carol', fromBob), status.PERMISSION_DENIED],
     ['x-user-id differs from actor', () => del('carol', 'bob', fromBob), status.PERMISSION_DENIED],
     ['non-participant deletes', () => del('eve', 'eve', fromBob), status.PERMISSION_DENIED],
