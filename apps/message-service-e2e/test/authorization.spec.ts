@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeletionMode, eventually, failure, freshDatabase, Stack, status } from '@realchat/testing';
 
 /** Participants are cached this long (MEMBERS_CACHE_TTL_MS); the cache test bounds it. */
-const TTL_MS = 1500;
+const TTL_MS = 2000;
 
 /** Who may do what: the authorization matrix of the MessageApi. */
 describe('authorization matrix', () => {
