@@ -1,12 +1,17 @@
-import { Metadata } from '@grpc/grpc-js';
 import {
   AppProcess,
+  conversationLockWaiters,
   CuttableProxy,
   eventually,
   failure,
   freshDatabase,
+  holdConversationLock,
+  loggedFailureKinds,
   MessageApi,
+  outboxMismatches,
   query,
+  sendWhenAvailable,
+  sendWithDeadline,
   Stack,
   status,
 } from '@realchat/testing';
@@ -51,27 +56,19 @@ describe('dependencies failing', () => {
       expect((await failure(api.sync('bob', { conversationId: c }))).code).toBe(status.UNAVAILABLE);
 
       await proxy.open(proxy.port);
-      await eventually(
-        'a send to succeed once PostgreSQL is reachable again',
-        () =>
-          api.send('alice', { conversationId: c, senderUserId: 'alice', content: 'after' }).then(
-            () => true,
-            () => false,
-          ),
-        15_000,
-      );
+      await sendWhenAvailable(api, 'alice', {
+        conversationId: c,
+        senderUserId: 'alice',
+        content: 'after',
+      });
       const rows = await query<{ content: string }>(
         db,
         'SELECT content FROM messages WHERE conversation_id = $1 ORDER BY sequence',
         [c],
       );
       expect(rows.map((r) => r.content)).toEqual(['before', 'after']);
-      const [{ n }] = await query<{ n: number }>(
-        db,
-        'SELECT count(*)::int AS n FROM outbox WHERE conversation_id = $1',
-        [c],
-      );
-      expect(n).toBe(2);
+      // Each stored message has exactly its event, and no event announces the failed send.
+      expect(await outboxMismatches(db, c)).toEqual([]);
     } finally {
       api.close();
       await app.stop();
@@ -117,15 +114,11 @@ describe('dependencies failing', () => {
         },
         'conversation-stub serving realchat.conversation.v1.ConversationApi',
       );
-      await eventually(
-        'a send to succeed once the Conversation API is back',
-        () =>
-          api.send('alice', { conversationId: c, senderUserId: 'alice', content: 'two' }).then(
-            () => true,
-            () => false,
-          ),
-        15_000,
-      );
+      await sendWhenAvailable(api, 'alice', {
+        conversationId: c,
+        senderUserId: 'alice',
+        content: 'two',
+      });
       const rows = await query<{ content: string }>(
         db,
         'SELECT content FROM messages WHERE conversation_id = $1 ORDER BY sequence',
@@ -139,38 +132,50 @@ describe('dependencies failing', () => {
     }
   });
 
-  it('turns a deadline that passes into DEADLINE_EXCEEDED or UNAVAILABLE, never INTERNAL, and writes nothing half', async () => {
+  it('turns deadlines that pass while sends wait into DEADLINE_EXCEEDED, never INTERNAL, and writes nothing', async () => {
     const c = (await stack.conversationApi().create(['alice', 'bob'])).conversation!.conversationId;
     const api = stack.messageApi();
-    const codes = new Set<number>();
-    for (let i = 0; i < 20; i++) {
-      const res = await new Promise<number>((resolve) => {
-        const md = new Metadata();
-        md.set('x-user-id', 'alice');
-        api.client.sendMessage(
-          {
-            conversationId: c,
-            senderUserId: 'alice',
-            idempotencyKey: `d${i}`,
-            messageType: 'text',
-            content: 'x',
-            metadataJson: '',
-          },
-          md,
-          { deadline: new Date(Date.now() + 1 + (i % 5)) },
-          (e) => resolve(e ? e.code : 0),
-        );
-      });
-      codes.add(res);
+    await api.send('alice', { conversationId: c, senderUserId: 'alice', content: 'before' });
+    // The lock held by another session keeps every send waiting until its deadline passes in
+    // the server (deadlines of a few ms would only expire in the client, before the server ran).
+    const lock = await holdConversationLock(db, c);
+    const from = stack.apis[0].logs().length;
+    let codes: number[];
+    try {
+      codes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          sendWithDeadline(
+            api,
+            'alice',
+            { conversationId: c, senderUserId: 'alice', idempotencyKey: `d${i}`, content: 'x' },
+            new Date(Date.now() + 50 + 15 * i),
+          ).then((r) => r.code),
+        ),
+      );
+      // Every waiting send gave the lock wait up in the server, too.
+      await eventually(
+        'the sends to stop waiting for the lock',
+        async () => (await conversationLockWaiters(db, c)) === 0,
+        5000,
+        25,
+      );
+    } finally {
+      await lock.release();
     }
-    for (const code of codes)
-      expect([status.OK, status.DEADLINE_EXCEEDED, status.UNAVAILABLE]).toContain(code);
-    const [{ messages, events }] = await query<{ messages: number; events: number }>(
-      db,
-      `SELECT (SELECT count(*)::int FROM messages WHERE conversation_id = $1) AS messages,
-              (SELECT count(*)::int FROM outbox WHERE conversation_id = $1) AS events`,
-      [c],
+    expect(new Set(codes)).toEqual(new Set([status.DEADLINE_EXCEEDED]));
+    // The server answered each as a deadline: no INTERNAL (an error log), no UNAVAILABLE.
+    const apiLogs = stack.apis[0].logs().slice(from);
+    expect(apiLogs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    expect(new Set(loggedFailureKinds(stack.apis[0], 'SendMessage', from))).toEqual(
+      new Set(['deadline-exceeded']),
     );
-    expect(events).toBe(messages);
+    // Nothing was written once the lock was free, and no number was taken.
+    const next = await api.send('alice', {
+      conversationId: c,
+      senderUserId: 'alice',
+      content: 'after',
+    });
+    expect(next.message!.sequence).toBe(2);
+    expect(await outboxMismatches(db, c)).toEqual([]);
   });
 });

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { DeletionMode, failure, freshDatabase, query, Stack, status } from '@realchat/testing';
+import {
+  DeletionMode,
+  failure,
+  freshDatabase,
+  outboxMismatches,
+  query,
+  Stack,
+  status,
+} from '@realchat/testing';
 
 /** Exact idempotency across instances, and deletions that every client learns of. */
 describe('idempotency and deletion (two message-api instances)', () => {
@@ -40,13 +48,14 @@ describe('idempotency and deletion (two message-api instances)', () => {
       );
       expect(ids.size).toBe(1);
     }
-    const [{ messages, events }] = await query<{ messages: number; events: number }>(
+    const [{ messages }] = await query<{ messages: number }>(
       db,
-      `SELECT (SELECT count(*)::int FROM messages WHERE conversation_id = $1) AS messages,
-              (SELECT count(*)::int FROM outbox WHERE conversation_id = $1) AS events`,
+      'SELECT count(*)::int AS messages FROM messages WHERE conversation_id = $1',
       [c],
     );
-    expect({ messages, events }).toEqual({ messages: 5, events: 5 });
+    expect(messages).toBe(5);
+    // Each of the five has exactly one MESSAGE_SENT event, carrying that message.
+    expect(await outboxMismatches(db, c)).toEqual([]);
     // Retries took no sequence numbers: the five messages are 1..5.
     const page = await apis[0].sync('bob', { conversationId: c, afterSequence: 0 });
     expect(page.messages.map((m) => m.sequence)).toEqual([1, 2, 3, 4, 5]);
@@ -78,6 +87,84 @@ describe('idempotency and deletion (two message-api instances)', () => {
       idempotencyKey: 'dup-key',
       content: 'second',
     });
+  });
+
+  it('refuses the same key with a different metadata_json, and replays an exact retry', async () => {
+    const c = await conversation();
+    const api = stack.messageApi();
+    const req = {
+      conversationId: c,
+      senderUserId: 'alice',
+      idempotencyKey: 'meta-key',
+      content: 'same text',
+      metadataJson: '{"reply_to":"a"}',
+    };
+    const first = (await api.send('alice', req)).message!;
+    const f = await failure(api.send('alice', { ...req, metadataJson: '{"reply_to":"b"}' }));
+    expect(f.code).toBe(status.ALREADY_EXISTS);
+    expect((await failure(api.send('alice', { ...req, metadataJson: '' }))).code).toBe(
+      status.ALREADY_EXISTS,
+    );
+    const retry = (await api.send('alice', req)).message!;
+    expect(retry).toEqual(first);
+  });
+
+  it('refused requests take no number: the next accepted send gets the next one', async () => {
+    const c = await conversation(); // alice is ADMIN, bob and carol members
+    const api = stack.messageApi();
+    const send = (user: string, fields: Record<string, string>) =>
+      api.send(user, { conversationId: c, senderUserId: user, content: 'x', ...fields });
+    await send('alice', { idempotencyKey: 'taken', content: 'first' });
+    const fromBob = (await send('bob', { content: 'second' })).message!;
+    const refusals: [string, () => Promise<unknown>, status][] = [
+      [
+        'reused key',
+        () => send('alice', { idempotencyKey: 'taken', content: 'other' }),
+        status.ALREADY_EXISTS,
+      ],
+      [
+        'x-user-id differs from sender',
+        () => api.send('carol', { conversationId: c, senderUserId: 'bob', content: 'x' }),
+        status.PERMISSION_DENIED,
+      ],
+      ['non-participant sends', () => send('eve', {}), status.PERMISSION_DENIED],
+      ['empty content', () => send('alice', { content: ' ' }), status.INVALID_ARGUMENT],
+      [
+        'bad message type',
+        () => send('alice', { messageType: 'Not A Type' }),
+        status.INVALID_ARGUMENT,
+      ],
+      // Refused under the conversation's lock, where a number could be taken too early:
+      [
+        'a member deletes another’s message',
+        () =>
+          api.delete('carol', {
+            conversationId: c,
+            messageId: fromBob.messageId,
+            actorUserId: 'carol',
+          }),
+        status.PERMISSION_DENIED,
+      ],
+      [
+        'delete an unknown message',
+        () =>
+          api.delete('alice', { conversationId: c, messageId: randomUUID(), actorUserId: 'alice' }),
+        status.NOT_FOUND,
+      ],
+      [
+        'delete with a malformed message id',
+        () => api.delete('alice', { conversationId: c, messageId: 'nope', actorUserId: 'alice' }),
+        status.INVALID_ARGUMENT,
+      ],
+    ];
+    for (const [what, attempt, code] of refusals) {
+      expect([what, (await failure(attempt())).code]).toEqual([what, code]);
+    }
+    const next = (await send('bob', { content: 'third' })).message!;
+    expect(next.sequence).toBe(3);
+    const page = await api.sync('carol', { conversationId: c });
+    expect(page.messages.map((m) => m.sequence)).toEqual([1, 2, 3]);
+    expect(page.latestSequence).toBe(3);
   });
 
   it('treats an empty idempotency key as no key: every call stores a message', async () => {
@@ -208,6 +295,7 @@ describe('idempotency and deletion (two message-api instances)', () => {
       [c],
     );
     expect(events.map((e) => e.event_type)).toEqual([10, 10, 11, 11, 11]);
+    expect(await outboxMismatches(db, c)).toEqual([]);
 
     // The retry of a deleted message's send returns the tombstone, still without a new number.
     const retry = await api.send('alice', {

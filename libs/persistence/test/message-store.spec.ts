@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { validateSync } from '@realchat/domain';
 import { Database } from '../src';
+import { ConversationStore } from '../src/conversations';
 import { MessageStore } from '../src/messages';
 import { newMessage, testDatabase, uniqueId } from './support';
 
@@ -44,24 +45,118 @@ describe('MessageStore', () => {
     expect(await db.prisma.message.count({ where: { conversationId: c } })).toBe(0);
   });
 
-  it('serialises writers of one conversation: commit order is lock order', async () => {
+  it('serialises writers of one conversation: a concurrent reader sees commits in sequence order', async () => {
     const c = uniqueId('conv');
-    const order: number[] = [];
-    let counter = 0;
-    await Promise.all(
-      Array.from({ length: 20 }, () =>
-        store.inConversation(c, {}, async (tx) => {
-          const seq = ++counter; // taken under the lock, like NextSequence
-          await new Promise((r) => setTimeout(r, Math.random() * 3));
-          await tx.insertMessage(newMessage(c, seq), event(c));
-          order.push(seq);
-        }),
-      ),
+    // Numbers come from the conversation store on other connections, as NextSequence does.
+    const numbersDb = await testDatabase(4);
+    const numbers = new ConversationStore(numbersDb);
+    await numbers.create({
+      conversationId: c,
+      kind: 'group',
+      displayName: 'x',
+      avatarUrl: '',
+      participants: [{ userId: 'alice', role: 'admin' }],
+    });
+    const readerDb = await testDatabase(1);
+    let writing = true;
+    const gaps: string[] = [];
+    const prefixesSeen = new Set<number>();
+    const reader = (async () => {
+      while (writing) {
+        const { rows } = await readerDb.pool.query<{ sequence: string }>(
+          'SELECT sequence FROM messages WHERE conversation_id = $1 ORDER BY sequence',
+          [c],
+        );
+        const seen = rows.map((r) => Number(r.sequence));
+        // Committed in sequence order: seeing N means seeing every number below it.
+        if (seen.some((s, i) => s !== i + 1)) gaps.push(seen.join(','));
+        prefixesSeen.add(seen.length);
+      }
+    })();
+    try {
+      await Promise.all(
+        Array.from({ length: 30 }, () =>
+          store.inConversation(c, {}, async (tx) => {
+            const seq = (await numbers.nextSequence(c))!;
+            // Later numbers may finish their work first; only the lock keeps commits in order.
+            await new Promise((r) => setTimeout(r, Math.random() * 5));
+            await tx.insertMessage(newMessage(c, seq), event(c));
+          }),
+        ),
+      );
+    } finally {
+      writing = false;
+      await reader;
+      await readerDb.close();
+      await numbersDb.close();
+    }
+    expect(gaps).toEqual([]);
+    expect(prefixesSeen.size).toBeGreaterThan(2); // the reader did watch the commits happen
+    const all = await store.readSync(
+      validateSync({ conversationId: c, afterSequence: 0, pageSize: 100 }),
     );
-    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(all.messages.map((m) => m.props.sequence)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
   });
 
-  it('reads a page of the change stream with deletions in one snapshot', async () => {
+  it('reads a page in one snapshot: concurrent writes never show a gap or a deletion without its message state', async () => {
+    const c = uniqueId('conv');
+    let writing = true;
+    const problems: string[] = [];
+    let reads = 0;
+    const reader = (async () => {
+      while (writing) {
+        const page = await store.readSync(
+          validateSync({ conversationId: c, afterSequence: 0, pageSize: 1000 }),
+        );
+        reads++;
+        const positions = [
+          ...page.messages.map((m) => m.props.sequence),
+          ...page.deletions.map((m) => m.props.deletion!.sequence),
+        ].sort((a, b) => a - b);
+        // Every position up to the latest is a message or a deletion: all of them are here.
+        if (positions.some((p, i) => p !== i + 1) || positions.length !== page.latestSequence)
+          problems.push(`positions ${positions.join(',')} latest ${page.latestSequence}`);
+        const deletedHere = new Map(page.deletions.map((m) => [m.id, m.props.deletion!.sequence]));
+        for (const m of page.messages) {
+          if ((m.props.deletion?.sequence ?? null) !== (deletedHere.get(m.id) ?? null))
+            problems.push(`message ${m.props.sequence}: state and deletions disagree`);
+        }
+      }
+    })();
+    try {
+      const live: ReturnType<typeof newMessage>[] = [];
+      let position = 0;
+      for (let i = 0; i < 120; i++) {
+        await store.inConversation(c, {}, async (tx) => {
+          if (i % 3 === 2) {
+            const victim = live.shift()!;
+            await tx.saveDeletion(
+              victim.deleted({
+                sequence: ++position,
+                deletedAt: new Date(),
+                mode: i % 2 ? 'soft' : 'hard',
+                actorUserId: 'alice',
+              }),
+              event(c),
+            );
+          } else {
+            const m = newMessage(c, ++position);
+            await tx.insertMessage(m, event(c));
+            live.push(m);
+          }
+        });
+      }
+    } finally {
+      writing = false;
+      await reader;
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(reads).toBeGreaterThan(5);
+  });
+
+  it('reads a page of the change stream: deletions up to the last message of the page', async () => {
     const c = uniqueId('conv');
     const msgs = [1, 2, 3, 4].map((s) => newMessage(c, s));
     await store.inConversation(c, {}, async (tx) => {
