@@ -27,9 +27,12 @@ export function messageApiHandlers(useCases: UseCases, logger: Logger): MessageA
     toInput: (req: Req) => In,
     toResponse: (out: Out) => Res,
   ) =>
-    unary<Req, Res>(name, logger, async (req, ctx) =>
-      toResponse(await useCase.execute(toInput(req), requireUser(ctx))),
-    );
+    unary<Req, Res>(name, logger, async (req, ctx) => {
+      // Who is calling comes first: a caller without x-user-id learns nothing about its request
+      // (UNAUTHENTICATED even when a field is also wrong; e.g. an unknown deletion mode).
+      const caller = requireUser(ctx);
+      return toResponse(await useCase.execute(toInput(req), caller));
+    });
 
   return {
     sendMessage: method('SendMessage', useCases.send, fromSendRequest, (m) => ({
