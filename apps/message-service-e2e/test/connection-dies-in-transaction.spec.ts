@@ -3,6 +3,8 @@ import {
   AppProcess,
   conversationLockFree,
   conversationLockHeld,
+  databaseTarget,
+  databaseUrlVia,
   eventually,
   failure,
   freshDatabase,
@@ -10,6 +12,7 @@ import {
   MessageApi,
   outboxMismatches,
   Stack,
+  startMessageApi,
   status,
 } from '@realchat/testing';
 
@@ -30,27 +33,15 @@ describe('a connection dying inside a send transaction', () => {
   beforeAll(async () => {
     db = await freshDatabase('e2e_conn_dies');
     stack = await Stack.start({ databaseUrl: db, messageApis: 0 });
-    const pg = new URL(db);
-    pgProxy = new HoldingProxy({ host: pg.hostname, port: Number(pg.port) });
-    stubProxy = new HoldingProxy({
-      host: '127.0.0.1',
-      port: Number(stack.conversationAddress.split(':')[1]),
-    });
+    pgProxy = new HoldingProxy(databaseTarget(db));
+    stubProxy = new HoldingProxy(stack.conversationTarget);
     await Promise.all([pgProxy.open(), stubProxy.open()]);
-    const viaProxy = new URL(db);
-    viaProxy.port = String(pgProxy.port);
-    app = await AppProcess.start(
-      'message-api',
-      {
-        DATABASE_URL: viaProxy.toString(),
-        MESSAGE_API_PORT: '0',
-        MESSAGE_API_HOST: '127.0.0.1',
-        CONVERSATION_API_ADDR: stubProxy.address,
-        // Members stay cached: the only Conversation API call of a held send is NextSequence.
-        MEMBERS_CACHE_TTL_MS: '60000',
-      },
-      'message-api serving realchat.message.v1.MessageApi',
-    );
+    app = await startMessageApi({
+      DATABASE_URL: databaseUrlVia(db, pgProxy.port),
+      CONVERSATION_API_ADDR: stubProxy.address,
+      // Members stay cached: the only Conversation API call of a held send is NextSequence.
+      MEMBERS_CACHE_TTL_MS: '60000',
+    });
     api = new MessageApi(`127.0.0.1:${app.port()}`);
   });
   afterAll(async () => {

@@ -13,6 +13,7 @@ import {
   outboxMismatches,
   sendWithDeadline,
   Stack,
+  startMessageApi,
   status,
 } from '@realchat/testing';
 
@@ -33,24 +34,15 @@ describe('deadlines bound the lock wait and the transaction', () => {
   beforeAll(async () => {
     db = await freshDatabase('e2e_deadlines');
     stack = await Stack.start({ databaseUrl: db, messageApis: 0 });
-    stubProxy = new HoldingProxy({
-      host: '127.0.0.1',
-      port: Number(stack.conversationAddress.split(':')[1]),
-    });
+    stubProxy = new HoldingProxy(stack.conversationTarget);
     await stubProxy.open();
-    app = await AppProcess.start(
-      'message-api',
-      {
-        DATABASE_URL: db,
-        MESSAGE_API_PORT: '0',
-        MESSAGE_API_HOST: '127.0.0.1',
-        CONVERSATION_API_ADDR: stubProxy.address,
-        MEMBERS_CACHE_TTL_MS: '60000',
-        // Far above the 300 ms deadlines: a call bounded by its fallback would stand out.
-        CONVERSATION_API_TIMEOUT_MS: '10000',
-      },
-      'message-api serving realchat.message.v1.MessageApi',
-    );
+    app = await startMessageApi({
+      DATABASE_URL: db,
+      CONVERSATION_API_ADDR: stubProxy.address,
+      MEMBERS_CACHE_TTL_MS: '60000',
+      // Far above the 300 ms deadlines: a call bounded by its fallback would stand out.
+      CONVERSATION_API_TIMEOUT_MS: '10000',
+    });
     api = new MessageApi(`127.0.0.1:${app.port()}`);
   });
   afterAll(async () => {
@@ -74,9 +66,22 @@ describe('deadlines bound the lock wait and the transaction', () => {
     return c;
   }
 
-  async function contents(c: string): Promise<[number, string][]> {
+  /**
+   * The failed send left no trace: the next send takes number 2, and the conversation holds only
+   * `first` and it.
+   */
+  async function nextSendTakesTwo(c: string, first: string): Promise<void> {
+    const next = await api.send('alice', {
+      conversationId: c,
+      senderUserId: 'alice',
+      content: 'after',
+    });
+    expect(next.message!.sequence).toBe(2);
     const page = await api.sync('bob', { conversationId: c });
-    return page.messages.map((m) => [m.sequence, m.content]);
+    expect(page.messages.map((m) => [m.sequence, m.content])).toEqual([
+      [1, first],
+      [2, 'after'],
+    ]);
   }
 
   it('a 300 ms deadline while another session holds the lock: DEADLINE_EXCEEDED, the wait given up, nothing written', async () => {
@@ -104,16 +109,7 @@ describe('deadlines bound the lock wait and the transaction', () => {
       await lock.release();
     }
     // Nothing was written after the lock became free, and no number was taken.
-    const next = await api.send('alice', {
-      conversationId: c,
-      senderUserId: 'alice',
-      content: 'after',
-    });
-    expect(next.message!.sequence).toBe(2);
-    expect(await contents(c)).toEqual([
-      [1, 'before'],
-      [2, 'after'],
-    ]);
+    await nextSendTakesTwo(c, 'before');
     expect(await outboxMismatches(db, c)).toEqual([]);
     // A deadline, not a database outage.
     expect(loggedFailureKinds(app, 'SendMessage', from)).toEqual(['deadline-exceeded']);
@@ -138,16 +134,7 @@ describe('deadlines bound the lock wait and the transaction', () => {
     // Drop the unanswered call (so that it never takes a number) and reconnect.
     await stubProxy.cut();
     await stubProxy.open();
-    const next = await api.send('alice', {
-      conversationId: c,
-      senderUserId: 'alice',
-      content: 'after',
-    });
-    expect(next.message!.sequence).toBe(2);
-    expect(await contents(c)).toEqual([
-      [1, 'before'],
-      [2, 'after'],
-    ]);
+    await nextSendTakesTwo(c, 'before');
     expect(loggedFailureKinds(app, 'SendMessage', from)).toEqual(['deadline-exceeded']);
   });
 
@@ -182,15 +169,6 @@ describe('deadlines bound the lock wait and the transaction', () => {
     );
     expect(loggedFailureKinds(app, 'SendMessage', from)).toEqual(['deadline-exceeded']);
     expect(await conversationLockHeld(db, c)).toBe(false);
-    const next = await api.send('alice', {
-      conversationId: c,
-      senderUserId: 'alice',
-      content: 'after',
-    });
-    expect(next.message!.sequence).toBe(2);
-    expect(await contents(c)).toEqual([
-      [1, 'patient'],
-      [2, 'after'],
-    ]);
+    await nextSendTakesTwo(c, 'patient');
   });
 });

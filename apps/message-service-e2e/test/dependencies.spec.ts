@@ -2,6 +2,8 @@ import {
   AppProcess,
   conversationLockWaiters,
   CuttableProxy,
+  databaseTarget,
+  databaseUrlVia,
   eventually,
   failure,
   freshDatabase,
@@ -13,6 +15,7 @@ import {
   sendWhenAvailable,
   sendWithDeadline,
   Stack,
+  startMessageApi,
   status,
 } from '@realchat/testing';
 
@@ -27,21 +30,12 @@ describe('dependencies failing', () => {
   afterAll(() => stack?.stop());
 
   it('answers UNAVAILABLE while PostgreSQL is unreachable, writes nothing, and recovers by itself', async () => {
-    const pg = new URL(db);
-    const proxy = new CuttableProxy({ host: pg.hostname, port: Number(pg.port) });
+    const proxy = new CuttableProxy(databaseTarget(db));
     await proxy.open();
-    const viaProxy = new URL(db);
-    viaProxy.port = String(proxy.port);
-    const app = await AppProcess.start(
-      'message-api',
-      {
-        DATABASE_URL: viaProxy.toString(),
-        MESSAGE_API_PORT: '0',
-        MESSAGE_API_HOST: '127.0.0.1',
-        CONVERSATION_API_ADDR: stack.conversationAddress,
-      },
-      'message-api serving realchat.message.v1.MessageApi',
-    );
+    const app = await startMessageApi({
+      DATABASE_URL: databaseUrlVia(db, proxy.port),
+      CONVERSATION_API_ADDR: stack.conversationAddress,
+    });
     const api = new MessageApi(`127.0.0.1:${app.port()}`);
     try {
       const c = (await stack.conversationApi().create(['alice', 'bob'])).conversation!
@@ -84,18 +78,11 @@ describe('dependencies failing', () => {
       'conversation-stub serving realchat.conversation.v1.ConversationApi',
     );
     // A message-api whose Conversation API is the second stub, which we stop and restart.
-    const env = {
+    const app = await startMessageApi({
       DATABASE_URL: db,
-      MESSAGE_API_PORT: '0',
-      MESSAGE_API_HOST: '127.0.0.1',
       CONVERSATION_API_ADDR: `127.0.0.1:${stub.port()}`,
       MEMBERS_CACHE_TTL_MS: '0',
-    };
-    const app = await AppProcess.start(
-      'message-api',
-      env,
-      'message-api serving realchat.message.v1.MessageApi',
-    );
+    });
     const api = new MessageApi(`127.0.0.1:${app.port()}`);
     const port = stub.port();
     try {

@@ -9,6 +9,7 @@ import {
   outboxSize,
   query,
   Stack,
+  startMessageApi,
   testTopic,
 } from '@realchat/testing';
 
@@ -34,22 +35,13 @@ describe('SIGTERM with work in flight', () => {
     app.waitForLog((l) => l.msg === 'stopping: draining in-flight work', 10_000);
 
   it('message-api answers the calls in flight, then exits 0', async () => {
-    const stubProxy = new HoldingProxy({
-      host: '127.0.0.1',
-      port: Number(stack.conversationAddress.split(':')[1]),
-    });
+    const stubProxy = new HoldingProxy(stack.conversationTarget);
     await stubProxy.open();
-    const app = await AppProcess.start(
-      'message-api',
-      {
-        DATABASE_URL: db,
-        MESSAGE_API_PORT: '0',
-        MESSAGE_API_HOST: '127.0.0.1',
-        CONVERSATION_API_ADDR: stubProxy.address,
-        MEMBERS_CACHE_TTL_MS: '60000',
-      },
-      'message-api serving realchat.message.v1.MessageApi',
-    );
+    const app = await startMessageApi({
+      DATABASE_URL: db,
+      CONVERSATION_API_ADDR: stubProxy.address,
+      MEMBERS_CACHE_TTL_MS: '60000',
+    });
     const api = new MessageApi(`127.0.0.1:${app.port()}`);
     try {
       const conversations = await Promise.all(

@@ -13,7 +13,7 @@ import type { KafkaSinkOptions } from './adapters/kafka-sink';
 import { validateRelayConfig, withDefaults, type RelayConfig } from './relay/relay-config';
 
 /** outbox-relay configuration (README "Configuration"). */
-export const relayConfigSpec = {
+const relayConfigSpec = {
   DATABASE_URL: url('PostgreSQL URL of the message database (the outbox)', [
     'postgresql:',
     'postgres:',
@@ -55,7 +55,7 @@ export const relayConfigSpec = {
 export type RelayEnv = ReturnType<typeof loadRelayEnv>;
 
 /** The variables, each parsed on its own. */
-export function loadRelayEnv(env: NodeJS.ProcessEnv) {
+function loadRelayEnv(env: NodeJS.ProcessEnv) {
   return loadConfig(relayConfigSpec, env);
 }
 

@@ -4,12 +4,11 @@ import { ShardLeases } from '@realchat/persistence/leases';
 import { OutboxStore, wrapEvent, writeOutboxEvent } from '@realchat/persistence/outbox';
 import { createLogger } from '@realchat/platform';
 import { EventType } from '@realchat/proto';
-import { KafkaSink } from '../src/adapters/kafka-sink';
 import { RelayMetrics } from '../src/metrics';
 import { OutboxRelay } from '../src/relay/outbox-relay';
 import type { RelayConfig } from '../src/relay/relay-config';
 import { enqueue, envelope, eventually, scratchDatabase } from './support/database';
-import { alterTopic, brokers, createTopic, readTopic, type ReadRecord } from './support/kafka';
+import { alterTopic, createTopic, kafkaSink, readTopic, type ReadRecord } from './support/kafka';
 
 /**
  * Poison rows and order against real PostgreSQL and Kafka (docs/outbox-relay.md "Failures"):
@@ -30,17 +29,7 @@ function relayOn(topic: string, config: Partial<RelayConfig>, metrics = new Rela
     { replicaId: 'solo', shardCount: 4, leaseMs: 5000, pollIntervalMs: 50, ...config },
     {
       source: outbox,
-      sink: new KafkaSink(
-        {
-          brokers,
-          clientId: 'poison-test',
-          topic,
-          topicPartitions: 1,
-          topicReplicationFactor: 1,
-          requestTimeoutMs: 5000,
-        },
-        logger,
-      ),
+      sink: kafkaSink(topic, 'poison-test', logger),
       leases: new ShardLeases(db, 'solo', 4, 5000),
       metrics,
       logger,

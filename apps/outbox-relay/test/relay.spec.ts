@@ -4,12 +4,11 @@ import { ShardLeases } from '@realchat/persistence/leases';
 import { OutboxStore, wrapEvent, writeOutboxEvent } from '@realchat/persistence/outbox';
 import { createLogger } from '@realchat/platform';
 import { EventType } from '@realchat/proto';
-import { KafkaSink } from '../src/adapters/kafka-sink';
 import { RelayMetrics } from '../src/metrics';
 import { LeaseKeeper } from '../src/relay/lease-keeper';
 import { OutboxRelay } from '../src/relay/outbox-relay';
 import { ShardsInFlight } from '../src/relay/shards-in-flight';
-import { brokers, readTopic } from './support/kafka';
+import { kafkaSink, readTopic } from './support/kafka';
 import { enqueue, envelope, eventually, scratchDatabase } from './support/database';
 
 const logger = createLogger('relay-test', 'silent');
@@ -92,17 +91,7 @@ describe('Relay', () => {
       },
       {
         source: outbox,
-        sink: new KafkaSink(
-          {
-            brokers,
-            clientId: 'relay-test',
-            topic,
-            topicPartitions: 1,
-            topicReplicationFactor: 1,
-            requestTimeoutMs: 5000,
-          },
-          logger,
-        ),
+        sink: kafkaSink(topic, 'relay-test', logger),
         leases: new ShardLeases(db, 'solo', 4, 5000),
         metrics,
         logger,

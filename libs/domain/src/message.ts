@@ -70,6 +70,11 @@ export function validateSend(input: SendMessageInput, limits: MessageLimits): Me
   if (input.content.trim() === '') v.add('content', 'must not be empty');
   else if (utf8Bytes(input.content) > limits.maxContentBytes) {
     v.add('content', `must be at most ${limits.maxContentBytes} bytes of UTF-8`);
+  } else if (input.content.includes('\u0000')) {
+    // Valid UTF-8 that PostgreSQL text cannot store: refused here, it would fail the INSERT
+    // (SQLSTATE 22021) and reach the client as INTERNAL. metadata_json cannot carry it: JSON
+    // forbids raw control characters, and an escaped \u0000 is six plain characters.
+    v.add('content', 'must not contain U+0000 (NUL)');
   }
   if (input.metadataJson !== '') checkMetadata(v, input.metadataJson, limits);
   v.throwIfAny();

@@ -30,6 +30,8 @@ describe('validateSend', () => {
     ['blank content', { content: ' \n\t' }, ['content']],
     ['content over the limit', { content: 'é'.repeat(8 * 1024 + 1) }, ['content']],
     ['content at the limit', { content: 'a'.repeat(16 * 1024) }, []],
+    // PostgreSQL text cannot hold U+0000: stored, it would fail as INTERNAL instead.
+    ['content with U+0000', { content: 'a\u0000b' }, ['content']],
     ['bad message type', { messageType: 'Text!' }, ['message_type']],
     ['metadata not JSON', { metadataJson: '{' }, ['metadata_json']],
     ['metadata an array', { metadataJson: '[1]' }, ['metadata_json']],

@@ -45,3 +45,16 @@ export async function query<T>(url: string, sql: string, params: unknown[] = [])
     await client.end();
   }
 }
+
+/** Where the database of `url` listens, for a proxy put between an app and it. */
+export function databaseTarget(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+/** `url` with its port replaced: the same database reached through a proxy on `port`. */
+export function databaseUrlVia(url: string, port: number): string {
+  const u = new URL(url);
+  u.port = String(port);
+  return u.toString();
+}

@@ -5,20 +5,23 @@ import {
   MessageDeletedEvent,
   MessageSentEvent,
 } from '@realchat/proto';
+import type { MessageRow } from '@realchat/persistence/messages';
 import { query } from './database';
 
-interface MessageRow {
-  message_id: string;
-  conversation_id: string;
-  sender_user_id: string;
-  sequence: string;
-  message_type: string;
-  content: string | null;
-  metadata_json: string | null;
-  deletion_sequence: string | null;
-  deletion_mode: string | null;
-  deleted_by: string | null;
-}
+/** The columns of a stored message that its events repeat. */
+type CheckedColumns = Pick<
+  MessageRow,
+  | 'message_id'
+  | 'conversation_id'
+  | 'sender_user_id'
+  | 'sequence'
+  | 'message_type'
+  | 'content'
+  | 'metadata_json'
+  | 'deletion_sequence'
+  | 'deletion_mode'
+  | 'deleted_by'
+>;
 
 /**
  * Compares the messages of `databaseUrl` (of one conversation, or all) with their outbox events
@@ -34,7 +37,7 @@ export async function outboxMismatches(
 ): Promise<string[]> {
   const where = conversationId === undefined ? '' : 'WHERE conversation_id = $1';
   const params = conversationId === undefined ? [] : [conversationId];
-  const messages = await query<MessageRow>(
+  const messages = await query<CheckedColumns>(
     databaseUrl,
     `SELECT message_id, conversation_id, sender_user_id, sequence, message_type, content,
             metadata_json, deletion_sequence, deletion_mode, deleted_by FROM messages ${where}`,

@@ -10,6 +10,20 @@ export interface StackOptions {
   readonly relayEnv?: Record<string, string>;
 }
 
+/**
+ * Starts one message-api on a free port of 127.0.0.1 and waits until it serves. `env` must name
+ * its DATABASE_URL and CONVERSATION_API_ADDR (tests point them at proxies to break a dependency).
+ */
+export function startMessageApi(
+  env: { DATABASE_URL: string; CONVERSATION_API_ADDR: string } & Record<string, string>,
+): Promise<AppProcess> {
+  return AppProcess.start(
+    'message-api',
+    { MESSAGE_API_PORT: '0', MESSAGE_API_HOST: '127.0.0.1', ...env },
+    'message-api serving realchat.message.v1.MessageApi',
+  );
+}
+
 /** The three built apps as separate processes on free ports, against one database. */
 export class Stack {
   readonly apis: AppProcess[] = [];
@@ -28,19 +42,9 @@ export class Stack {
       { ...base, CONVERSATION_STUB_PORT: '0', CONVERSATION_STUB_HOST: '127.0.0.1' },
       'conversation-stub serving realchat.conversation.v1.ConversationApi',
     );
-    const apiEnv = {
-      ...base,
-      MESSAGE_API_PORT: '0',
-      MESSAGE_API_HOST: '127.0.0.1',
-      CONVERSATION_API_ADDR: `127.0.0.1:${stack.stub.port()}`,
-    };
     const apis = await Promise.all(
       Array.from({ length: options.messageApis ?? 1 }, () =>
-        AppProcess.start(
-          'message-api',
-          apiEnv,
-          'message-api serving realchat.message.v1.MessageApi',
-        ),
+        startMessageApi({ ...base, CONVERSATION_API_ADDR: `127.0.0.1:${stack.stub.port()}` }),
       ),
     );
     stack.apis.push(...apis);
@@ -82,6 +86,11 @@ export class Stack {
 
   get conversationAddress(): string {
     return `127.0.0.1:${this.stub.port()}`;
+  }
+
+  /** The stub's host and port, for a proxy put between a message-api and it. */
+  get conversationTarget(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.stub.port() };
   }
 
   messageApi(i = 0): MessageApi {

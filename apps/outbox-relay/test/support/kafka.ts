@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import { KafkaSink } from '../../src/adapters/kafka-sink';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -13,6 +15,21 @@ export interface ReadRecord {
 
 export function kafkaClient(clientId = 'relay-test'): Kafka {
   return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
+}
+
+/** A KafkaSink on the test broker that publishes to `topic` (a one-partition topic of its own). */
+export function kafkaSink(topic: string, clientId: string, logger: Logger): KafkaSink {
+  return new KafkaSink(
+    {
+      brokers,
+      clientId,
+      topic,
+      topicPartitions: 1,
+      topicReplicationFactor: 1,
+      requestTimeoutMs: 5000,
+    },
+    logger,
+  );
 }
 
 /** Creates `topic` with `partitions` and topic-level `configs` (e.g. max.message.bytes). */

@@ -22,7 +22,7 @@ const saveDeletion = changeWithOutboxEvent(
 
 /**
  * The statements a use case runs while it holds a conversation's write lock (message-api's
- * ConversationWrites port, satisfied structurally). Each checks the caller's deadline first, so
+ * ConversationTx port, satisfied structurally). Each checks the caller's deadline first, so
  * that no statement starts once it has passed.
  */
 export class PgConversationTx {

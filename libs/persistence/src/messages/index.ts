@@ -1,3 +1,4 @@
 /** Messages and their sync reads: message-api's adapter. */
 export * from './message-store';
 export { SYNC_PAGE_SQL } from './sync-page';
+export type { MessageRow } from './message-mapper';

@@ -89,7 +89,7 @@ export function recordHeaders(row: OutboxRecordSource): Record<string, string> |
 }
 
 /** The EventType name of a code, or null for UNSPECIFIED and unknown codes. */
-export function eventTypeName(code: number): string | null {
+function eventTypeName(code: number): string | null {
   if (code === EventType.EVENT_TYPE_UNSPECIFIED) return null;
   const name = (EventType as Record<number, string | undefined>)[code];
   return name && name !== 'UNRECOGNIZED' ? name : null;
