@@ -68,6 +68,21 @@ describe('conversation-stub ConversationApi', () => {
     expect(listed.conversations.map((x) => x.conversationId)).toContain(c);
   });
 
+  it('refuses a NUL character in display_name and avatar_url as INVALID_ARGUMENT, not INTERNAL', async () => {
+    for (const bad of [{ displayName: 'a\u0000b' }, { avatarUrl: 'https://x/\u0000' }]) {
+      await expect(
+        rpc('createConversation', {
+          conversationId: id(),
+          type: ConversationType.GROUP,
+          participantUserIds: ['ann', 'ben'],
+          displayName: '',
+          avatarUrl: '',
+          ...bad,
+        }),
+      ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    }
+  });
+
   it('lets only ADMINs add participants and anyone leave', async () => {
     const c = id();
     await rpc('createConversation', {

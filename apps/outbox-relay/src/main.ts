@@ -41,7 +41,8 @@ runService('outbox-relay', async () => {
 
   const stopped = relay.run();
   stopped.catch((e: unknown) => logger.error({ err: e }, 'outbox relay stopped unexpectedly'));
-  await relay.started;
+  // A relay that fails before it has started must fail the start, not hang it.
+  await Promise.race([relay.started, stopped]);
   logger.info(
     {
       topic: kafka.topic,

@@ -282,6 +282,27 @@ describe('OutboxRelay (fakes)', () => {
     await running; // the loop itself ends once the publish times out
   }, 20_000);
 
+  it("close() fits in drainTimeoutMs even when the publish and the sink's close both hang", async () => {
+    const { relay, outbox, sink } = fakeRelay({
+      leaseMs: 600_000,
+      publishTimeoutMs: 5000,
+      drainTimeoutMs: 1000,
+    });
+    outbox.add(`c-${randomUUID()}`);
+    sink.hang = true;
+    let answer: () => void = () => undefined;
+    const unanswered = new Promise<void>((r) => (answer = r));
+    sink.close = () => unanswered; // a broker that does not answer until the test lets it
+    const running = relay.run();
+    await until('the publish to start', () => sink.calls.length === 1);
+    const started = Date.now();
+    await relay.close();
+    // runService exits 1 past the grace: every step of the stop must fit inside it.
+    expect(Date.now() - started).toBeLessThan(1000 + 250);
+    answer();
+    await running;
+  }, 20_000);
+
   it('close() lets the batch in flight finish and acknowledges it before releasing leases', async () => {
     const { relay, outbox, sink, leases } = fakeRelay();
     outbox.add(`c-${randomUUID()}`);

@@ -33,7 +33,12 @@ export class Conversations {
     if (kind === 'direct' && users.length !== 2)
       v.add('participant_user_ids', 'a DIRECT conversation has exactly two users');
     if (input.displayName.length > 200) v.add('display_name', 'must be at most 200 characters');
+    // PostgreSQL text cannot hold U+0000: refused here, it would otherwise fail as INTERNAL.
+    else if (input.displayName.includes('\u0000'))
+      v.add('display_name', 'must not contain U+0000 (NUL)');
     if (input.avatarUrl.length > 2048) v.add('avatar_url', 'must be at most 2048 characters');
+    else if (input.avatarUrl.includes('\u0000'))
+      v.add('avatar_url', 'must not contain U+0000 (NUL)');
     v.throwIfAny();
     return this.store.create({
       conversationId,

@@ -135,20 +135,31 @@ export class OutboxRelay {
 
   private async shutdown(): Promise<void> {
     const { commits, sink, logger } = this.ports;
+    const { drainTimeoutMs, probeTimeoutMs } = this.config;
+    // The whole stop fits in drainTimeoutMs (SHUTDOWN_GRACE_MS): the leases get two probe
+    // timeouts and the feed and sink one, and the batch in flight gets what is left. Past the
+    // grace, runService exits 1, so no step here may wait without a bound.
+    const closingMs = 3 * probeTimeoutMs;
+    const batchMs = Math.max(0, drainTimeoutMs - closingMs);
     this.stopping.abort();
-    if (this.running && !(await settlesWithin(this.running, this.config.drainTimeoutMs))) {
+    if (this.running && !(await settlesWithin(this.running, batchMs))) {
       logger.warn(
-        { drainTimeoutMs: this.config.drainTimeoutMs },
+        { waitedMs: batchMs },
         'the batch in flight did not finish in time; its rows stay in the outbox for the next owner',
       );
     }
-    // Bounded as well: with PostgreSQL gone the leases simply expire.
+    // With PostgreSQL gone the leases simply expire.
     const leaving = this.keeper.leave();
     leaving.catch((e: unknown) =>
       logger.warn({ err: e }, 'could not release leases; they expire by themselves'),
     );
-    await settlesWithin(leaving, this.config.probeTimeoutMs * 2);
-    await commits?.close().catch(() => undefined);
-    await sink.close().catch(() => undefined);
+    await settlesWithin(leaving, 2 * probeTimeoutMs);
+    // A broker that does not answer must not hold the stop either (kafkajs' disconnect waits).
+    const closing = Promise.all([
+      commits?.close().catch(() => undefined),
+      sink.close().catch(() => undefined),
+    ]);
+    if (!(await settlesWithin(closing, probeTimeoutMs)))
+      logger.warn('the Kafka producer or the LISTEN connection did not close in time');
   }
 }
