@@ -5,6 +5,8 @@ const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024',
 // PostgreSQL SQLSTATEs and socket errors with the same meaning: connection exceptions (08*),
 // admin shutdown / crash / cannot connect now (57P*), too many connections, query canceled.
 const PG_UNAVAILABLE = /^(08|57P|53300|57014)/;
+/** A PostgreSQL SQLSTATE, e.g. 23505 or 42P01 (not a Prisma code such as P2010). */
+const SQLSTATE = /^(?!P[1-9])[0-9A-Z]{5}$/;
 const SOCKET_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -50,7 +52,12 @@ export function isDatabaseUnavailable(e: unknown): boolean {
       /NotReachable|ConnectionClosed|SocketTimeout|TransactionAlreadyClosed/.test(err.kind)
     )
       return true;
-    if (typeof err.message === 'string' && MESSAGE_UNAVAILABLE.test(err.message)) return true;
+    // A PostgreSQL server error carries its SQLSTATE, which is the truth: a bug whose text
+    // happens to say "connection" or "timeout" must stay INTERNAL, not become a retryable
+    // UNAVAILABLE. The message is only read for errors without one (sockets, pool, adapters).
+    const sqlState = codes.some((c) => SQLSTATE.test(c));
+    if (!sqlState && typeof err.message === 'string' && MESSAGE_UNAVAILABLE.test(err.message))
+      return true;
     cur = err.meta?.driverAdapterError ?? err.cause;
   }
   return false;

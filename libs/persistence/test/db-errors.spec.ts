@@ -24,6 +24,21 @@ describe('isDatabaseUnavailable', () => {
     ],
     ['socket refused', { cause: { code: 'ECONNREFUSED' } }, true],
     [
+      'pool connect timeout (no code)',
+      { message: 'timeout exceeded when trying to connect' },
+      true,
+    ],
+    [
+      'a server error whose text mentions a connection (its SQLSTATE decides)',
+      { code: '42P01', message: 'relation "connection_log" does not exist' },
+      false,
+    ],
+    [
+      'a bug whose text says timeout, under a server error',
+      { code: '22P02', message: 'invalid input syntax for type integer: "timeout"' },
+      false,
+    ],
+    [
       'unique violation',
       { code: 'P2002', message: 'Unique constraint failed on the fields' },
       false,
