@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool, PoolClient } from 'pg';
+import { Pool, PoolClient, QueryConfig } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 export { PrismaClient };
@@ -147,6 +147,14 @@ export class Database {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * `SELECT 1` (readiness checks): PostgreSQL answers now. The statement is cut after
+   * `timeoutMs`; the wait for a pooled connection is bounded by the pool's connect timeout.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    await this.pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as QueryConfig);
   }
 
   async close(): Promise<void> {

@@ -5,3 +5,6 @@ export * from './grpc-status';
 export * from './grpc-unary';
 export * from './grpc-server';
 export * from './grpc-malformed';
+export * from './grpc-health';
+export * from './grpc-reflection';
+export * from './health-config';
