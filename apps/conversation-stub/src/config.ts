@@ -1,4 +1,12 @@
-import { int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
+import {
+  grpcHealthConfigSpec,
+  int,
+  LOG_LEVELS,
+  loadConfig,
+  oneOf,
+  str,
+  url,
+} from '@realchat/platform';
 
 /** conversation-stub configuration (README "Configuration"). */
 export const conversationStubConfigSpec = {
@@ -9,6 +17,7 @@ export const conversationStubConfigSpec = {
     'postgres:',
   ]),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
+  ...grpcHealthConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };

@@ -1,7 +1,14 @@
 /** conversation-stub composition root: a durable stand-in for RealChat's Conversation API. */
 import { Database } from '@realchat/persistence';
 import { ConversationStore } from '@realchat/persistence/conversations';
-import { createLogger, runService, startGrpcServer, stopGrpcServer } from '@realchat/platform';
+import {
+  createLogger,
+  runService,
+  serviceNameOf,
+  ServiceHealth,
+  startGrpcServer,
+  stopGrpcServer,
+} from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
 import { Conversations } from './app/conversations';
 import { loadConversationStubConfig } from './config';
@@ -11,21 +18,38 @@ runService('conversation-stub', async () => {
   const config = loadConversationStubConfig(process.env);
   const logger = createLogger('conversation-stub', config.LOG_LEVEL);
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  const health = new ServiceHealth({
+    services: [serviceNameOf(ConversationApiService)],
+    dependencies: [{ name: 'postgres', check: () => db.ping(config.HEALTH_CHECK_TIMEOUT_MS) }],
+    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    logger,
+  });
   const handlers = conversationApiHandlers(new Conversations(new ConversationStore(db)), logger);
   const { server, port } = await startGrpcServer(
     ConversationApiService,
     handlers,
     config.CONVERSATION_STUB_HOST,
     config.CONVERSATION_STUB_PORT,
+    { health, reflection: config.GRPC_REFLECTION },
   );
+  await health.start();
   logger.info(
-    { address: `${config.CONVERSATION_STUB_HOST}:${port}` },
+    {
+      address: `${config.CONVERSATION_STUB_HOST}:${port}`,
+      ready: health.readiness().ready,
+      reflection: config.GRPC_REFLECTION,
+    },
     'conversation-stub serving realchat.conversation.v1.ConversationApi',
   );
   return {
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS),
+    drain: () => {
+      // Health first: load balancers and watchers learn at once that this instance is leaving.
+      health.drain();
+      return stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
+    },
     close: () => db.close(),
   };
 });

@@ -1,8 +1,17 @@
 import { DEFAULT_LIMITS } from '@realchat/domain';
-import { hostPorts, int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
+import {
+  grpcHealthConfigSpec,
+  hostPorts,
+  int,
+  LOG_LEVELS,
+  loadConfig,
+  oneOf,
+  str,
+  url,
+} from '@realchat/platform';
 
 /** message-api configuration (README "Configuration" lists the same variables). */
-const messageApiConfigSpec = {
+export const messageApiConfigSpec = {
   MESSAGE_API_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
   MESSAGE_API_PORT: int('gRPC port (0 picks a free one)', 50051, 0, 65535),
   DATABASE_URL: url('PostgreSQL URL of the message database', ['postgresql:', 'postgres:']),
@@ -38,6 +47,7 @@ const messageApiConfigSpec = {
     10_000,
     100,
   ),
+  ...grpcHealthConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };

@@ -4,7 +4,14 @@
  */
 import { Database } from '@realchat/persistence';
 import { MessageStore } from '@realchat/persistence/messages';
-import { createLogger, runService, stopGrpcServer } from '@realchat/platform';
+import {
+  createLogger,
+  runService,
+  serviceNameOf,
+  ServiceHealth,
+  stopGrpcServer,
+} from '@realchat/platform';
+import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
 import { DeleteMessage } from './app/delete-message';
 import type { ConversationDirectory, ConversationWrites, SyncPages } from './app/ports';
@@ -27,6 +34,16 @@ runService('message-api', async () => {
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,
   });
   const conversations: ConversationDirectory = directory;
+  const health = new ServiceHealth({
+    services: [serviceNameOf(MessageApiService)],
+    dependencies: [
+      { name: 'postgres', check: () => db.ping(config.HEALTH_CHECK_TIMEOUT_MS) },
+      { name: 'conversation-api', check: () => directory.answers(config.HEALTH_CHECK_TIMEOUT_MS) },
+    ],
+    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    logger,
+  });
   const limits = {
     maxContentBytes: config.MAX_CONTENT_BYTES,
     maxMetadataBytes: config.MAX_METADATA_BYTES,
@@ -38,13 +55,23 @@ runService('message-api', async () => {
       delete: new DeleteMessage(messages, conversations, protoMessageEvents),
       sync: new SyncMessages(messages, conversations),
     },
-    { host: config.MESSAGE_API_HOST, port: config.MESSAGE_API_PORT, limits, logger },
+    {
+      host: config.MESSAGE_API_HOST,
+      port: config.MESSAGE_API_PORT,
+      limits,
+      logger,
+      health,
+      reflection: config.GRPC_REFLECTION,
+    },
   );
+  await health.start();
   logger.info(
     {
       address: `${config.MESSAGE_API_HOST}:${port}`,
       conversationApi: config.CONVERSATION_API_ADDR,
       poolSize: config.DATABASE_POOL_SIZE,
+      ready: health.readiness().ready,
+      reflection: config.GRPC_REFLECTION,
     },
     'message-api serving realchat.message.v1.MessageApi',
   );
@@ -52,7 +79,11 @@ runService('message-api', async () => {
   return {
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS),
+    drain: () => {
+      // Health first: load balancers and watchers learn at once that this instance is leaving.
+      health.drain();
+      return stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
+    },
     close: async () => {
       directory.close();
       await db.close();

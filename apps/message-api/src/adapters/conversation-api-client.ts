@@ -9,6 +9,7 @@ import {
 } from '@realchat/proto';
 import { LRUCache } from 'lru-cache';
 import type { ConversationDirectory } from '../app/ports';
+import { conversationApiAnswers } from './conversation-api-health';
 
 export interface ConversationApiOptions {
   /** host:port of the Conversation API. */
@@ -31,6 +32,7 @@ export class ConversationApiDirectory implements ConversationDirectory {
   /** Members by conversation, least recently used evicted first; null when the TTL is 0. */
   private readonly cache: LRUCache<string, ConversationMembers> | null;
   private readonly inFlight = new Map<string, Promise<ConversationMembers>>();
+  private healthCheck: ((timeoutMs: number) => Promise<void>) | null = null;
 
   constructor(private readonly options: ConversationApiOptions) {
     this.client = new ConversationApiClient(options.address, credentials.createInsecure(), {
@@ -96,6 +98,12 @@ export class ConversationApiDirectory implements ConversationDirectory {
   private deadline(deadline?: Date): Date {
     const fallback = new Date(Date.now() + this.options.defaultTimeoutMs);
     return deadline && deadline < fallback ? deadline : fallback;
+  }
+
+  /** Resolves when the Conversation API answers a health check within `timeoutMs`. */
+  answers(timeoutMs: number): Promise<void> {
+    this.healthCheck ??= conversationApiAnswers(this.client);
+    return this.healthCheck(timeoutMs);
   }
 
   close(): void {
