@@ -27,6 +27,12 @@ export interface TransactionOptions {
    * that begins the transaction; it is held until commit or rollback.
    */
   readonly lockKey?: string;
+  /**
+   * Called with the seconds the round trip that takes `lockKey` lasted, once the lock is held:
+   * the wait for the lock (plus one round trip). Lets the app record it without this library
+   * knowing about metrics.
+   */
+  readonly onLockAcquired?: (seconds: number) => void;
 }
 
 /**
@@ -96,7 +102,10 @@ export class Database {
     try {
       const withTxTimeout =
         options.timeoutMs !== undefined && (await this.hasTransactionTimeout(client));
+      const lockingSince = performance.now();
       await client.query(beginStatement(client, options, Date.now() - started, withTxTimeout));
+      if (options.lockKey !== undefined)
+        options.onLockAcquired?.((performance.now() - lockingSince) / 1000);
       const result = await work(client);
       await client.query('COMMIT');
       return result;

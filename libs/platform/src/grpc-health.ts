@@ -94,6 +94,13 @@ export class ServiceHealth {
     return { ready, draining: this.draining, dependencies: { ...this.answers } };
   }
 
+  /** /readyz's body: e.g. `postgres=true conversation-api=false` (and `draining` once it is). */
+  readinessDetail(): string {
+    const r = this.readiness();
+    const deps = Object.entries(r.dependencies).map(([n, ok]) => `${n}=${ok}`);
+    return [...(r.draining ? ['draining'] : []), ...deps].join(' ');
+  }
+
   /**
    * First step of the drain: every name, liveness included, is NOT_SERVING from now on (checks
    * stop), and open Watch streams get that status and end: grpc-js' graceful shutdown waits for

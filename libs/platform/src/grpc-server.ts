@@ -1,4 +1,5 @@
 import type { ServiceHealth } from './grpc-health';
+import type { GrpcServerMetrics } from './grpc-metrics';
 import { withMalformedRequestsRejected } from './grpc-malformed';
 import { addReflection } from './grpc-reflection';
 import { handlersSettled } from './grpc-unary';
@@ -22,6 +23,8 @@ export interface GrpcServerOptions {
   readonly health?: ServiceHealth;
   /** Serves gRPC server reflection listing the service (and Health when served). */
   readonly reflection?: boolean;
+  /** Records grpc_server_* for every call of the service. */
+  readonly metrics?: GrpcServerMetrics;
 }
 
 /** The full name of a service, e.g. realchat.message.v1.MessageApi. */
@@ -45,7 +48,10 @@ export async function startGrpcServer(
     'grpc.max_receive_message_length': options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  server.addService(withMalformedRequestsRejected(service), implementation);
+  const measured = options.metrics
+    ? options.metrics.instrument(service, implementation)
+    : implementation;
+  server.addService(withMalformedRequestsRejected(service), measured);
   options.health?.addToServer(server);
   if (options.reflection) {
     const listed = [serviceNameOf(service), ...(options.health ? ['grpc.health.v1.Health'] : [])];

@@ -8,3 +8,6 @@ export * from './grpc-malformed';
 export * from './grpc-health';
 export * from './grpc-reflection';
 export * from './health-config';
+export * from './metrics';
+export * from './grpc-metrics';
+export * from './http-probes';
