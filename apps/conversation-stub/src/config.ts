@@ -12,6 +12,13 @@ import {
 export const conversationStubConfigSpec = {
   CONVERSATION_STUB_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
   CONVERSATION_STUB_PORT: int('gRPC port (0 picks a free one)', 50052, 0, 65535),
+  CONVERSATION_STUB_HTTP_HOST: str('interface of /metrics, /healthz, /readyz', '0.0.0.0'),
+  CONVERSATION_STUB_HTTP_PORT: int(
+    'port of /metrics, /healthz, /readyz (0 picks a free one)',
+    9466,
+    0,
+    65535,
+  ),
   DATABASE_URL: url('PostgreSQL URL (the stub uses the stub_* tables)', [
     'postgresql:',
     'postgres:',

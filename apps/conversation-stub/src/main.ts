@@ -3,10 +3,14 @@ import { Database } from '@realchat/persistence';
 import { ConversationStore } from '@realchat/persistence/conversations';
 import {
   createLogger,
+  createMetricsRegistry,
+  GrpcServerMetrics,
+  observeDbPool,
   runService,
   serviceNameOf,
   ServiceHealth,
   startGrpcServer,
+  startHttpProbes,
   stopGrpcServer,
 } from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
@@ -17,7 +21,9 @@ import { conversationApiHandlers } from './grpc/conversation-api-handlers';
 runService('conversation-stub', async () => {
   const config = loadConversationStubConfig(process.env);
   const logger = createLogger('conversation-stub', config.LOG_LEVEL);
+  const registry = createMetricsRegistry();
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  observeDbPool(registry, db.pool);
   const health = new ServiceHealth({
     services: [serviceNameOf(ConversationApiService)],
     dependencies: [{ name: 'postgres', check: () => db.ping(config.HEALTH_CHECK_TIMEOUT_MS) }],
@@ -25,18 +31,28 @@ runService('conversation-stub', async () => {
     timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
     logger,
   });
+  const http = await startHttpProbes(
+    config.CONVERSATION_STUB_HTTP_HOST,
+    config.CONVERSATION_STUB_HTTP_PORT,
+    {
+      registry,
+      readiness: () => ({ ready: health.readiness().ready, detail: health.readinessDetail() }),
+      logger,
+    },
+  );
   const handlers = conversationApiHandlers(new Conversations(new ConversationStore(db)), logger);
   const { server, port } = await startGrpcServer(
     ConversationApiService,
     handlers,
     config.CONVERSATION_STUB_HOST,
     config.CONVERSATION_STUB_PORT,
-    { health, reflection: config.GRPC_REFLECTION },
+    { health, reflection: config.GRPC_REFLECTION, metrics: new GrpcServerMetrics(registry) },
   );
   await health.start();
   logger.info(
     {
       address: `${config.CONVERSATION_STUB_HOST}:${port}`,
+      http: `${config.CONVERSATION_STUB_HTTP_HOST}:${http.port}`,
       ready: health.readiness().ready,
       reflection: config.GRPC_REFLECTION,
     },
@@ -50,6 +66,9 @@ runService('conversation-stub', async () => {
       health.drain();
       return stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
     },
-    close: () => db.close(),
+    close: async () => {
+      await http.close();
+      await db.close();
+    },
   };
 });

@@ -14,6 +14,13 @@ import {
 export const messageApiConfigSpec = {
   MESSAGE_API_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
   MESSAGE_API_PORT: int('gRPC port (0 picks a free one)', 50051, 0, 65535),
+  MESSAGE_API_HTTP_HOST: str('interface of /metrics, /healthz, /readyz', '0.0.0.0'),
+  MESSAGE_API_HTTP_PORT: int(
+    'port of /metrics, /healthz, /readyz (0 picks a free one)',
+    9465,
+    0,
+    65535,
+  ),
   DATABASE_URL: url('PostgreSQL URL of the message database', ['postgresql:', 'postgres:']),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
   CONVERSATION_API_ADDR: hostPorts('host:port of the Conversation API', '127.0.0.1:50052'),

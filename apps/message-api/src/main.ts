@@ -6,9 +6,13 @@ import { Database } from '@realchat/persistence';
 import { MessageStore } from '@realchat/persistence/messages';
 import {
   createLogger,
+  createMetricsRegistry,
+  GrpcServerMetrics,
+  observeDbPool,
   runService,
   serviceNameOf,
   ServiceHealth,
+  startHttpProbes,
   stopGrpcServer,
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
@@ -20,18 +24,27 @@ import { SyncMessages } from './app/sync-messages';
 import { loadMessageApiConfig } from './config';
 import { startMessageApiServer } from './grpc/message-api-server';
 import { protoMessageEvents } from './grpc/message-events';
+import { MessageApiMetrics } from './metrics';
 
 runService('message-api', async () => {
   const config = loadMessageApiConfig(process.env);
   const logger = createLogger('message-api', config.LOG_LEVEL);
+  const registry = createMetricsRegistry();
+  const metrics = new MessageApiMetrics(registry);
 
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  observeDbPool(registry, db.pool);
   // The adapters, assigned to the ports the use cases take.
-  const messages: ConversationWrites & SyncPages = new MessageStore(db, config.WRITE_TX_TIMEOUT_MS);
+  const messages: ConversationWrites & SyncPages = new MessageStore(
+    db,
+    config.WRITE_TX_TIMEOUT_MS,
+    { lockWaitSeconds: metrics.lockWaitSeconds },
+  );
   const directory = new ConversationApiDirectory({
     address: config.CONVERSATION_API_ADDR,
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,
+    observer: metrics.conversationApiObserver,
   });
   const conversations: ConversationDirectory = directory;
   const health = new ServiceHealth({
@@ -49,6 +62,11 @@ runService('message-api', async () => {
     maxMetadataBytes: config.MAX_METADATA_BYTES,
   };
 
+  const http = await startHttpProbes(config.MESSAGE_API_HTTP_HOST, config.MESSAGE_API_HTTP_PORT, {
+    registry,
+    readiness: () => ({ ready: health.readiness().ready, detail: health.readinessDetail() }),
+    logger,
+  });
   const { server, port } = await startMessageApiServer(
     {
       send: new SendMessage(messages, conversations, protoMessageEvents, limits),
@@ -62,12 +80,14 @@ runService('message-api', async () => {
       logger,
       health,
       reflection: config.GRPC_REFLECTION,
+      metrics: new GrpcServerMetrics(registry),
     },
   );
   await health.start();
   logger.info(
     {
       address: `${config.MESSAGE_API_HOST}:${port}`,
+      http: `${config.MESSAGE_API_HTTP_HOST}:${http.port}`,
       conversationApi: config.CONVERSATION_API_ADDR,
       poolSize: config.DATABASE_POOL_SIZE,
       ready: health.readiness().ready,
@@ -86,6 +106,7 @@ runService('message-api', async () => {
     },
     close: async () => {
       directory.close();
+      await http.close();
       await db.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { MessageLimits } from '@realchat/domain';
 import {
   DEFAULT_MAX_RECEIVE_BYTES,
+  GrpcServerMetrics,
   Logger,
   ServiceHealth,
   startGrpcServer,
@@ -35,6 +36,7 @@ export function startMessageApiServer(
     logger: Logger;
     health?: ServiceHealth;
     reflection?: boolean;
+    metrics?: GrpcServerMetrics;
   },
 ): Promise<{ server: Server; port: number }> {
   return startGrpcServer(
@@ -46,6 +48,7 @@ export function startMessageApiServer(
       maxReceiveBytes: maxRequestBytes(options.limits),
       health: options.health,
       reflection: options.reflection,
+      metrics: options.metrics,
     },
   );
 }
