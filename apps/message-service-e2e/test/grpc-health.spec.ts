@@ -1,5 +1,4 @@
 import {
-  AppProcess,
   conversationLockHeld,
   CuttableProxy,
   databaseTarget,
@@ -12,6 +11,7 @@ import {
   MessageApi,
   reflectedServices,
   Stack,
+  startConversationStub,
   startMessageApi,
   status,
 } from '@realchat/testing';
@@ -86,16 +86,10 @@ describe('gRPC health and reflection', () => {
   it('turns NOT_SERVING while PostgreSQL is cut off and SERVING when it is back; liveness stays SERVING', async () => {
     const pg = new CuttableProxy(databaseTarget(db));
     await pg.open();
-    const stubVia = await AppProcess.start(
-      'conversation-stub',
-      {
-        DATABASE_URL: databaseUrlVia(db, pg.port),
-        CONVERSATION_STUB_PORT: '0',
-        CONVERSATION_STUB_HOST: '127.0.0.1',
-        ...FAST_CHECKS,
-      },
-      'conversation-stub serving realchat.conversation.v1.ConversationApi',
-    );
+    const stubVia = await startConversationStub({
+      DATABASE_URL: databaseUrlVia(db, pg.port),
+      ...FAST_CHECKS,
+    });
     // Its Conversation API is the healthy stub of the stack: only its own PostgreSQL is cut.
     const app = await startMessageApi({
       DATABASE_URL: databaseUrlVia(db, pg.port),
@@ -229,6 +223,12 @@ describe('gRPC health and reflection', () => {
         10_000,
       );
       expect(stubProxy.heldBytes).toBeGreaterThan(0); // the call is still in flight
+      // The HTTP readiness probe says the same while the drain lasts.
+      const readyz = await fetch(`http://127.0.0.1:${app.port('http')}/readyz`);
+      expect([readyz.status, await readyz.text()]).toEqual([
+        503,
+        expect.stringMatching(/draining/),
+      ]);
       // The watch streams end with the drain, so that they do not hold it up.
       await Promise.all(watchers.map((w) => w.ended));
 
