@@ -75,6 +75,8 @@ const ports = {
   conversation: Number(process.env.CONVERSATION_STUB_PORT ?? 50052),
   message: Number(process.env.MESSAGE_API_PORT ?? 50051),
   relay: Number(process.env.RELAY_HTTP_PORT ?? 9464),
+  messageHttp: Number(process.env.MESSAGE_API_HTTP_PORT ?? 9465),
+  conversationHttp: Number(process.env.CONVERSATION_STUB_HTTP_PORT ?? 9466),
 };
 startApp('conversation-stub');
 await waitPort(ports.conversation, 'conversation-stub');
@@ -89,6 +91,8 @@ say(
   `  conversation-stub  grpc://127.0.0.1:${ports.conversation}  (realchat.conversation.v1.ConversationApi)`,
 );
 say(`  outbox-relay       http://127.0.0.1:${ports.relay}/metrics  /healthz  /readyz`);
+say(`  message-api        http://127.0.0.1:${ports.messageHttp}/metrics  /healthz  /readyz`);
+say(`  conversation-stub  http://127.0.0.1:${ports.conversationHttp}/metrics  /healthz  /readyz`);
 say(`  Kafka topic        chat.messages.v1 on ${env.KAFKA_BROKERS}`);
 say(
   'try: npm run chat -- send demo alice hello   |   npm run chat -- sync demo bob   |   npm run chat -- watch',

@@ -1,14 +1,30 @@
-import { int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
+import {
+  grpcHealthConfigSpec,
+  int,
+  LOG_LEVELS,
+  loadConfig,
+  oneOf,
+  str,
+  url,
+} from '@realchat/platform';
 
 /** conversation-stub configuration (README "Configuration"). */
 export const conversationStubConfigSpec = {
   CONVERSATION_STUB_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
   CONVERSATION_STUB_PORT: int('gRPC port (0 picks a free one)', 50052, 0, 65535),
+  CONVERSATION_STUB_HTTP_HOST: str('interface of /metrics, /healthz, /readyz', '0.0.0.0'),
+  CONVERSATION_STUB_HTTP_PORT: int(
+    'port of /metrics, /healthz, /readyz (0 picks a free one)',
+    9466,
+    0,
+    65535,
+  ),
   DATABASE_URL: url('PostgreSQL URL (the stub uses the stub_* tables)', [
     'postgresql:',
     'postgres:',
   ]),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
+  ...grpcHealthConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };

@@ -1,7 +1,18 @@
 /** conversation-stub composition root: a durable stand-in for RealChat's Conversation API. */
 import { Database } from '@realchat/persistence';
 import { ConversationStore } from '@realchat/persistence/conversations';
-import { createLogger, runService, startGrpcServer, stopGrpcServer } from '@realchat/platform';
+import {
+  createLogger,
+  createMetricsRegistry,
+  GrpcServerMetrics,
+  observeDbPool,
+  runService,
+  serviceNameOf,
+  ServiceHealth,
+  startGrpcServer,
+  startHttpProbes,
+  stopGrpcServer,
+} from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
 import { Conversations } from './app/conversations';
 import { loadConversationStubConfig } from './config';
@@ -10,22 +21,54 @@ import { conversationApiHandlers } from './grpc/conversation-api-handlers';
 runService('conversation-stub', async () => {
   const config = loadConversationStubConfig(process.env);
   const logger = createLogger('conversation-stub', config.LOG_LEVEL);
+  const registry = createMetricsRegistry();
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  observeDbPool(registry, db.pool);
+  const health = new ServiceHealth({
+    services: [serviceNameOf(ConversationApiService)],
+    dependencies: [{ name: 'postgres', check: () => db.ping(config.HEALTH_CHECK_TIMEOUT_MS) }],
+    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    logger,
+  });
+  const http = await startHttpProbes(
+    config.CONVERSATION_STUB_HTTP_HOST,
+    config.CONVERSATION_STUB_HTTP_PORT,
+    {
+      registry,
+      readiness: () => ({ ready: health.readiness().ready, detail: health.readinessDetail() }),
+      logger,
+    },
+  );
   const handlers = conversationApiHandlers(new Conversations(new ConversationStore(db)), logger);
   const { server, port } = await startGrpcServer(
     ConversationApiService,
     handlers,
     config.CONVERSATION_STUB_HOST,
     config.CONVERSATION_STUB_PORT,
+    { health, reflection: config.GRPC_REFLECTION, metrics: new GrpcServerMetrics(registry) },
   );
+  await health.start();
   logger.info(
-    { address: `${config.CONVERSATION_STUB_HOST}:${port}` },
+    {
+      address: `${config.CONVERSATION_STUB_HOST}:${port}`,
+      http: `${config.CONVERSATION_STUB_HTTP_HOST}:${http.port}`,
+      ready: health.readiness().ready,
+      reflection: config.GRPC_REFLECTION,
+    },
     'conversation-stub serving realchat.conversation.v1.ConversationApi',
   );
   return {
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS),
-    close: () => db.close(),
+    drain: () => {
+      // Health first: load balancers and watchers learn at once that this instance is leaving.
+      health.drain();
+      return stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
+    },
+    close: async () => {
+      await http.close();
+      await db.close();
+    },
   };
 });

@@ -1,10 +1,26 @@
 import { DEFAULT_LIMITS } from '@realchat/domain';
-import { hostPorts, int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
+import {
+  grpcHealthConfigSpec,
+  hostPorts,
+  int,
+  LOG_LEVELS,
+  loadConfig,
+  oneOf,
+  str,
+  url,
+} from '@realchat/platform';
 
 /** message-api configuration (README "Configuration" lists the same variables). */
-const messageApiConfigSpec = {
+export const messageApiConfigSpec = {
   MESSAGE_API_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
   MESSAGE_API_PORT: int('gRPC port (0 picks a free one)', 50051, 0, 65535),
+  MESSAGE_API_HTTP_HOST: str('interface of /metrics, /healthz, /readyz', '0.0.0.0'),
+  MESSAGE_API_HTTP_PORT: int(
+    'port of /metrics, /healthz, /readyz (0 picks a free one)',
+    9465,
+    0,
+    65535,
+  ),
   DATABASE_URL: url('PostgreSQL URL of the message database', ['postgresql:', 'postgres:']),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
   CONVERSATION_API_ADDR: hostPorts('host:port of the Conversation API', '127.0.0.1:50052'),
@@ -38,6 +54,7 @@ const messageApiConfigSpec = {
     10_000,
     100,
   ),
+  ...grpcHealthConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };

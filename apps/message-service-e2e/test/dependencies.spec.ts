@@ -1,5 +1,4 @@
 import {
-  AppProcess,
   conversationLockWaiters,
   CuttableProxy,
   databaseTarget,
@@ -15,6 +14,7 @@ import {
   sendWhenAvailable,
   sendWithDeadline,
   Stack,
+  startConversationStub,
   startMessageApi,
   status,
 } from '@realchat/testing';
@@ -72,11 +72,7 @@ describe('dependencies failing', () => {
 
   it('answers UNAVAILABLE while the Conversation API is down, and recovers when it is back', async () => {
     const c = (await stack.conversationApi().create(['alice', 'bob'])).conversation!.conversationId;
-    const stub = await AppProcess.start(
-      'conversation-stub',
-      { DATABASE_URL: db, CONVERSATION_STUB_PORT: '0', CONVERSATION_STUB_HOST: '127.0.0.1' },
-      'conversation-stub serving realchat.conversation.v1.ConversationApi',
-    );
+    const stub = await startConversationStub({ DATABASE_URL: db });
     // A message-api whose Conversation API is the second stub, which we stop and restart.
     const app = await startMessageApi({
       DATABASE_URL: db,
@@ -92,15 +88,10 @@ describe('dependencies failing', () => {
         api.send('alice', { conversationId: c, senderUserId: 'alice', content: 'lost?' }),
       );
       expect(f.code).toBe(status.UNAVAILABLE);
-      const restarted = await AppProcess.start(
-        'conversation-stub',
-        {
-          DATABASE_URL: db,
-          CONVERSATION_STUB_PORT: String(port),
-          CONVERSATION_STUB_HOST: '127.0.0.1',
-        },
-        'conversation-stub serving realchat.conversation.v1.ConversationApi',
-      );
+      const restarted = await startConversationStub({
+        DATABASE_URL: db,
+        CONVERSATION_STUB_PORT: String(port),
+      });
       await sendWhenAvailable(api, 'alice', {
         conversationId: c,
         senderUserId: 'alice',

@@ -5,7 +5,7 @@
 import { Database } from '@realchat/persistence';
 import { ShardLeases } from '@realchat/persistence/leases';
 import { OutboxListener, OutboxStore } from '@realchat/persistence/outbox';
-import { createLogger, runService } from '@realchat/platform';
+import { createLogger, observeDbPool, runService } from '@realchat/platform';
 import { KafkaSink } from './adapters/kafka-sink';
 import { loadRelayConfig } from './config';
 import { startProbes } from './http/probes';
@@ -18,6 +18,7 @@ runService('outbox-relay', async () => {
   const metrics = new RelayMetrics();
 
   const db = new Database({ url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE });
+  observeDbPool(metrics.registry, db.pool);
   const source = new OutboxStore(db, config.shardCount);
   const relay = new OutboxRelay(config, {
     source,

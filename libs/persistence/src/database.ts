@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool, PoolClient } from 'pg';
+import { Pool, PoolClient, QueryConfig } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 export { PrismaClient };
@@ -27,6 +27,12 @@ export interface TransactionOptions {
    * that begins the transaction; it is held until commit or rollback.
    */
   readonly lockKey?: string;
+  /**
+   * Called with the seconds the round trip that takes `lockKey` lasted, once the lock is held:
+   * the wait for the lock (plus one round trip). Lets the app record it without this library
+   * knowing about metrics.
+   */
+  readonly onLockAcquired?: (seconds: number) => void;
 }
 
 /**
@@ -96,7 +102,10 @@ export class Database {
     try {
       const withTxTimeout =
         options.timeoutMs !== undefined && (await this.hasTransactionTimeout(client));
+      const lockingSince = performance.now();
       await client.query(beginStatement(client, options, Date.now() - started, withTxTimeout));
+      if (options.lockKey !== undefined)
+        options.onLockAcquired?.((performance.now() - lockingSince) / 1000);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -147,6 +156,14 @@ export class Database {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * `SELECT 1` (readiness checks): PostgreSQL answers now. The statement is cut after
+   * `timeoutMs`; the wait for a pooled connection is bounded by the pool's connect timeout.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    await this.pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as QueryConfig);
   }
 
   async close(): Promise<void> {

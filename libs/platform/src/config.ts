@@ -95,3 +95,15 @@ export const hostPorts = (doc: string, def?: string): Var<string> => ({
 });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** true/false (also 1/0, yes/no, on/off, any case). */
+export const bool = (doc: string, def: boolean): Var<boolean> => ({
+  doc,
+  default: def,
+  parse: (s) => {
+    const v = s.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    throw new Error('must be true or false');
+  },
+});

@@ -1,4 +1,7 @@
+import type { ServiceHealth } from './grpc-health';
+import type { GrpcServerMetrics } from './grpc-metrics';
 import { withMalformedRequestsRejected } from './grpc-malformed';
+import { addReflection } from './grpc-reflection';
 import { handlersSettled } from './grpc-unary';
 import {
   Server,
@@ -16,9 +19,24 @@ export interface GrpcServerOptions {
    * they are decoded. A service whose requests carry configurable payloads derives it from them.
    */
   readonly maxReceiveBytes?: number;
+  /** Serves grpc.health.v1.Health from this health state. */
+  readonly health?: ServiceHealth;
+  /** Serves gRPC server reflection listing the service (and Health when served). */
+  readonly reflection?: boolean;
+  /** Records grpc_server_* for every call of the service. */
+  readonly metrics?: GrpcServerMetrics;
 }
 
-/** Starts a gRPC server with one service on host:port (port 0 picks a free one). */
+/** The full name of a service, e.g. realchat.message.v1.MessageApi. */
+export function serviceNameOf(service: ServiceDefinition): string {
+  const path = Object.values(service)[0]?.path ?? '';
+  return path.split('/')[1] ?? '';
+}
+
+/**
+ * Starts a gRPC server with one service on host:port (port 0 picks a free one), with health and
+ * reflection when the options ask for them.
+ */
 export async function startGrpcServer(
   service: ServiceDefinition,
   implementation: UntypedServiceImplementation,
@@ -30,7 +48,15 @@ export async function startGrpcServer(
     'grpc.max_receive_message_length': options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  server.addService(withMalformedRequestsRejected(service), implementation);
+  const measured = options.metrics
+    ? options.metrics.instrument(service, implementation)
+    : implementation;
+  server.addService(withMalformedRequestsRejected(service), measured);
+  options.health?.addToServer(server);
+  if (options.reflection) {
+    const listed = [serviceNameOf(service), ...(options.health ? ['grpc.health.v1.Health'] : [])];
+    addReflection(server, listed);
+  }
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),

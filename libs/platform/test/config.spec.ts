@@ -1,6 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { DomainError } from '@realchat/domain';
 import {
+  bool,
   ConfigError,
   fieldViolationsOf,
   hostPorts,
@@ -64,5 +65,25 @@ describe('toStatus', () => {
   it('hides unexpected errors behind INTERNAL', () => {
     const st = toStatus(new TypeError('secret stack'));
     expect(st).toMatchObject({ code: status.INTERNAL, details: 'internal error', internal: true });
+  });
+});
+
+describe('bool', () => {
+  it.each([
+    ['true', true],
+    ['FALSE', false],
+    ['1', true],
+    ['0', false],
+    ['yes', true],
+    ['off', false],
+  ])('parses %s as %s', (raw, expected) => {
+    expect(loadConfig({ FLAG: bool('a flag', true) }, { FLAG: raw }).FLAG).toBe(expected);
+  });
+
+  it('defaults when unset and names the variable when unreadable', () => {
+    expect(loadConfig({ FLAG: bool('a flag', true) }, {}).FLAG).toBe(true);
+    expect(() => loadConfig({ FLAG: bool('a flag', true) }, { FLAG: 'maybe' })).toThrow(
+      /FLAG="maybe": must be true or false/,
+    );
   });
 });

@@ -7,6 +7,7 @@ export * from './clients';
 export * from './conversation-lock';
 export * from './cuttable-proxy';
 export * from './database';
+export * from './grpc-health';
 export * from './dedicated-kafka';
 export * from './holding-proxy';
 export * from './kafka-events';

@@ -19,8 +19,34 @@ export function startMessageApi(
 ): Promise<AppProcess> {
   return AppProcess.start(
     'message-api',
-    { MESSAGE_API_PORT: '0', MESSAGE_API_HOST: '127.0.0.1', ...env },
+    {
+      MESSAGE_API_PORT: '0',
+      MESSAGE_API_HOST: '127.0.0.1',
+      MESSAGE_API_HTTP_PORT: '0',
+      MESSAGE_API_HTTP_HOST: '127.0.0.1',
+      ...env,
+    },
     'message-api serving realchat.message.v1.MessageApi',
+  );
+}
+
+/**
+ * Starts one conversation-stub on free ports of 127.0.0.1 (gRPC and HTTP) and waits until it
+ * serves; `env` names its DATABASE_URL (and may pin CONVERSATION_STUB_PORT to restart it there).
+ */
+export function startConversationStub(
+  env: { DATABASE_URL: string } & Record<string, string>,
+): Promise<AppProcess> {
+  return AppProcess.start(
+    'conversation-stub',
+    {
+      CONVERSATION_STUB_PORT: '0',
+      CONVERSATION_STUB_HOST: '127.0.0.1',
+      CONVERSATION_STUB_HTTP_PORT: '0',
+      CONVERSATION_STUB_HTTP_HOST: '127.0.0.1',
+      ...env,
+    },
+    'conversation-stub serving realchat.conversation.v1.ConversationApi',
   );
 }
 
@@ -37,11 +63,7 @@ export class Stack {
   static async start(options: StackOptions): Promise<Stack> {
     const stack = new Stack(options);
     const base = { DATABASE_URL: options.databaseUrl, ...options.env };
-    stack.stub = await AppProcess.start(
-      'conversation-stub',
-      { ...base, CONVERSATION_STUB_PORT: '0', CONVERSATION_STUB_HOST: '127.0.0.1' },
-      'conversation-stub serving realchat.conversation.v1.ConversationApi',
-    );
+    stack.stub = await startConversationStub(base);
     const apis = await Promise.all(
       Array.from({ length: options.messageApis ?? 1 }, () =>
         startMessageApi({ ...base, CONVERSATION_API_ADDR: `127.0.0.1:${stack.stub.port()}` }),
@@ -78,6 +100,11 @@ export class Stack {
     this.allowed.push(...matchers);
     for (const p of [this.stub, ...this.apis, ...this.relays]) p.allowErrors(...matchers);
     return this;
+  }
+
+  /** The stack's conversation-stub process (e.g. for its HTTP port: `port('http')`). */
+  get conversationStub(): AppProcess {
+    return this.stub;
   }
 
   get stubPid(): number {

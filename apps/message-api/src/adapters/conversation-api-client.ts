@@ -9,6 +9,7 @@ import {
 } from '@realchat/proto';
 import { LRUCache } from 'lru-cache';
 import type { ConversationDirectory } from '../app/ports';
+import { conversationApiAnswers } from './conversation-api-health';
 
 export interface ConversationApiOptions {
   /** host:port of the Conversation API. */
@@ -19,6 +20,16 @@ export interface ConversationApiOptions {
   readonly defaultTimeoutMs: number;
   /** Most conversations kept in the members cache (least recently used ones are evicted). */
   readonly maxCachedConversations?: number;
+  /** Told about every call and cache lookup (main.ts records them as metrics). */
+  readonly observer?: ConversationApiObserver;
+}
+
+/** What the directory reports (labels only: never a conversation or user id). */
+export interface ConversationApiObserver {
+  /** A finished call: RPC name, gRPC status name (OK, UNAVAILABLE...), seconds. */
+  readonly call?: (method: string, code: string, seconds: number) => void;
+  /** A members lookup answered from the cache (hit) or not (miss). */
+  readonly membersLookup?: (result: 'hit' | 'miss') => void;
 }
 
 /**
@@ -31,6 +42,7 @@ export class ConversationApiDirectory implements ConversationDirectory {
   /** Members by conversation, least recently used evicted first; null when the TTL is 0. */
   private readonly cache: LRUCache<string, ConversationMembers> | null;
   private readonly inFlight = new Map<string, Promise<ConversationMembers>>();
+  private healthCheck: ((timeoutMs: number) => Promise<void>) | null = null;
 
   constructor(private readonly options: ConversationApiOptions) {
     this.client = new ConversationApiClient(options.address, credentials.createInsecure(), {
@@ -50,6 +62,7 @@ export class ConversationApiDirectory implements ConversationDirectory {
 
   async members(conversationId: string, deadline?: Date): Promise<ConversationMembers> {
     const hit = this.cache?.get(conversationId);
+    this.options.observer?.membersLookup?.(hit ? 'hit' : 'miss');
     if (hit) return hit;
     let lookup = this.inFlight.get(conversationId);
     if (!lookup) {
@@ -65,7 +78,8 @@ export class ConversationApiDirectory implements ConversationDirectory {
   }
 
   private async fetchMembers(conversationId: string): Promise<ConversationMembers> {
-    const res = await call<GetConversationRequest, GetConversationResponse>(
+    const res = await this.call<GetConversationRequest, GetConversationResponse>(
+      'GetConversation',
       (req, md, opts, cb) => this.client.getConversation(req, md, opts, cb),
       { conversationId },
       this.deadline(),
@@ -83,7 +97,8 @@ export class ConversationApiDirectory implements ConversationDirectory {
   }
 
   async nextSequence(conversationId: string, deadline?: Date): Promise<number> {
-    const res = await call<NextSequenceRequest, NextSequenceResponse>(
+    const res = await this.call<NextSequenceRequest, NextSequenceResponse>(
+      'NextSequence',
       (req, md, opts, cb) => this.client.nextSequence(req, md, opts, cb),
       { conversationId },
       this.deadline(deadline),
@@ -92,10 +107,23 @@ export class ConversationApiDirectory implements ConversationDirectory {
     return res.sequence;
   }
 
+  /** One call, timed and reported to the observer by method and gRPC status. */
+  private call<Req, Res>(method: string, ...args: CallArgs<Req, Res>): Promise<Res> {
+    const observe = this.options.observer?.call;
+    const started = performance.now();
+    return call(...args, (code) => observe?.(method, code, (performance.now() - started) / 1000));
+  }
+
   /** The caller's deadline, capped by the default timeout. */
   private deadline(deadline?: Date): Date {
     const fallback = new Date(Date.now() + this.options.defaultTimeoutMs);
     return deadline && deadline < fallback ? deadline : fallback;
+  }
+
+  /** Resolves when the Conversation API answers a health check within `timeoutMs`. */
+  answers(timeoutMs: number): Promise<void> {
+    this.healthCheck ??= conversationApiAnswers(this.client);
+    return this.healthCheck(timeoutMs);
   }
 
   close(): void {
@@ -115,8 +143,7 @@ function withinDeadline<T>(shared: Promise<T>, deadline: Date, what: string): Pr
 const notInTime = (what: string) =>
   DomainError.deadlineExceeded(`Conversation API did not answer in time for ${what}`);
 
-/** One unary call with a deadline; failures become domain errors a client can act on. */
-function call<Req, Res>(
+type CallArgs<Req, Res> = [
   invoke: (
     req: Req,
     md: Metadata,
@@ -126,9 +153,18 @@ function call<Req, Res>(
   request: Req,
   deadline: Date,
   what: string,
+];
+
+/**
+ * One unary call with a deadline; failures become domain errors a client can act on. `done`
+ * learns the gRPC status name the call ended with.
+ */
+function call<Req, Res>(
+  ...[invoke, request, deadline, what, done]: [...CallArgs<Req, Res>, (code: string) => void]
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
     invoke(request, new Metadata(), { deadline }, (err, res) => {
+      done(err ? (status[err.code] ?? 'UNKNOWN') : 'OK');
       if (!err) return resolve(res);
       switch (err.code) {
         case status.NOT_FOUND:

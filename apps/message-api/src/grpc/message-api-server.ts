@@ -1,5 +1,11 @@
 import type { MessageLimits } from '@realchat/domain';
-import { DEFAULT_MAX_RECEIVE_BYTES, Logger, startGrpcServer } from '@realchat/platform';
+import {
+  DEFAULT_MAX_RECEIVE_BYTES,
+  GrpcServerMetrics,
+  Logger,
+  ServiceHealth,
+  startGrpcServer,
+} from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import type { Server } from '@grpc/grpc-js';
 import { messageApiHandlers, UseCases } from './message-api-handlers';
@@ -23,13 +29,26 @@ function maxRequestBytes(limits: MessageLimits): number {
 /** Serves realchat.message.v1.MessageApi on host:port (0 picks a free port). */
 export function startMessageApiServer(
   useCases: UseCases,
-  options: { host: string; port: number; limits: MessageLimits; logger: Logger },
+  options: {
+    host: string;
+    port: number;
+    limits: MessageLimits;
+    logger: Logger;
+    health?: ServiceHealth;
+    reflection?: boolean;
+    metrics?: GrpcServerMetrics;
+  },
 ): Promise<{ server: Server; port: number }> {
   return startGrpcServer(
     MessageApiService,
     messageApiHandlers(useCases, options.logger),
     options.host,
     options.port,
-    { maxReceiveBytes: maxRequestBytes(options.limits) },
+    {
+      maxReceiveBytes: maxRequestBytes(options.limits),
+      health: options.health,
+      reflection: options.reflection,
+      metrics: options.metrics,
+    },
   );
 }

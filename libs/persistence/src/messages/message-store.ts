@@ -6,6 +6,12 @@ import { readSyncPage } from './sync-page';
 
 export type { PgConversationTx };
 
+/** What the store reports to its owner (message-api records it as metrics). */
+export interface MessageStoreObserver {
+  /** Seconds a write waited for its conversation's lock (conversation_lock_wait_seconds). */
+  readonly lockWaitSeconds?: (seconds: number) => void;
+}
+
 export interface TxOptions {
   /** The caller's deadline: the whole transaction, lock wait included, must end before it. */
   readonly deadline?: Date;
@@ -21,6 +27,7 @@ export class MessageStore {
     private readonly db: Database,
     /** Longest a write transaction may run when the caller gave no (or a later) deadline. */
     private readonly maxTxMs = 10_000,
+    private readonly observer: MessageStoreObserver = {},
   ) {}
 
   /**
@@ -49,7 +56,11 @@ export class MessageStore {
       'writing a message',
       () =>
         this.db.transaction(
-          { timeoutMs: Math.min(this.maxTxMs, left), lockKey: conversationId },
+          {
+            timeoutMs: Math.min(this.maxTxMs, left),
+            lockKey: conversationId,
+            onLockAcquired: this.observer.lockWaitSeconds,
+          },
           (client) => work(new PgConversationTx(client, conversationId, deadline)),
         ),
       deadline,
