@@ -2,7 +2,7 @@ import { DEFAULT_LIMITS } from '@realchat/domain';
 import { hostPorts, int, LOG_LEVELS, loadConfig, oneOf, str, url } from '@realchat/platform';
 
 /** message-api configuration (README "Configuration" lists the same variables). */
-const messageApiConfigSpec = {
+export const messageApiConfigSpec = {
   MESSAGE_API_HOST: str('interface the gRPC server binds to', '0.0.0.0'),
   MESSAGE_API_PORT: int('gRPC port (0 picks a free one)', 50051, 0, 65535),
   DATABASE_URL: url('PostgreSQL URL of the message database', ['postgresql:', 'postgres:']),
