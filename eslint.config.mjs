@@ -107,7 +107,7 @@ export default tseslint.config(
               // deploy/: manifests and their tests; reads the apps' config specs on purpose
               // (test/apps.ts, the one exempted import) so that manifests cannot drift from them.
               sourceTag: 'type:deploy',
-              onlyDependOnLibsWithTags: LIBS,
+              onlyDependOnLibsWithTags: [...LIBS, 'type:tooling'],
             },
             {
               sourceTag: 'type:tooling',

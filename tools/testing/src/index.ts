@@ -10,6 +10,7 @@ export * from './database';
 export * from './dedicated-kafka';
 export * from './holding-proxy';
 export * from './kafka-events';
+export * from './monitoring-metrics';
 export * from './outbox-check';
 export * from './outbox-load';
 export * from './recovery';
