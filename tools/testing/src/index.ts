@@ -8,6 +8,7 @@ export * from './conversation-lock';
 export * from './cuttable-proxy';
 export * from './database';
 export * from './dedicated-kafka';
+export * from './grpc-health';
 export * from './holding-proxy';
 export * from './kafka-events';
 export * from './monitoring-metrics';
