@@ -80,11 +80,15 @@ export function monitoredMetrics(root = ROOT): Map<string, string[]> {
   return used;
 }
 
-/** Metric names in a Prometheus text exposition (samples, so histograms as _bucket/_sum/_count). */
+/**
+ * Metric names in a Prometheus text exposition: those of the samples (histograms as
+ * _bucket/_sum/_count) and of the `# TYPE` lines, which a labelled metric has before its first
+ * sample (e.g. an error counter while nothing failed).
+ */
 export function exposedNames(exposition: string): Set<string> {
   const names = new Set<string>();
   for (const line of exposition.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{\s]/.exec(line);
+    const m = /^(?:# TYPE )?([a-zA-Z_:][a-zA-Z0-9_:]*)[{\s]/.exec(line);
     if (m) names.add(m[1]);
   }
   return names;

@@ -80,6 +80,11 @@ export class Stack {
     return this;
   }
 
+  /** The conversation-stub process (its logs, its ports). */
+  get conversationStub(): AppProcess {
+    return this.stub;
+  }
+
   get stubPid(): number {
     return this.stub.pid;
   }
