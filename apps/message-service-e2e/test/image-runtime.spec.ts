@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AppProcess, freshDatabase, grpcHealthCheck, testTopic } from '@realchat/testing';
+import YAML from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const APPS = ['message-api', 'outbox-relay', 'conversation-stub'];
@@ -45,6 +46,33 @@ describe('image runtime stage (bundle + npm ci --omit=dev, outside the repositor
     fs
       .readFileSync(path.join(ROOT, 'dist', 'apps', app, 'main.js'), 'utf8')
       .includes('grpc.health.v1');
+
+  /**
+   * Runs docker-compose.yml's healthcheck of `service` (a `node -e` command) as Docker would run
+   * it in the container: in the image folder, with the app's port variable; resolves the exit
+   * code and stderr (empty unless the command itself broke, e.g. a package it cannot load).
+   */
+  async function composeHealthcheck(
+    service: string,
+    env: Record<string, string>,
+  ): Promise<{ code: number; stderr: string }> {
+    const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { healthcheck: { test: string[] } }>;
+    };
+    const [kind, command, ...args] = compose.services[service].healthcheck.test;
+    expect([kind, command]).toEqual(['CMD', 'node']);
+    try {
+      await promisify(execFile)(process.execPath, args, {
+        cwd: folder(service),
+        env: { PATH: process.env.PATH ?? '', ...env },
+        timeout: 10_000,
+      });
+      return { code: 0, stderr: '' };
+    } catch (e) {
+      const { code, stderr } = e as { code?: number; stderr?: string };
+      return { code: code ?? -1, stderr: stderr ?? '' };
+    }
+  }
 
   beforeAll(async () => {
     // Under the OS temp folder: no node_modules in any parent folder.
@@ -112,6 +140,9 @@ describe('image runtime stage (bundle + npm ci --omit=dev, outside the repositor
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(last).toBe(200);
+    expect(
+      await composeHealthcheck('outbox-relay', { RELAY_HTTP_PORT: String(relay.port('http')) }),
+    ).toEqual({ code: 0, stderr: '' });
     expect(await relay.stop()).toBe(0);
   });
 
@@ -168,6 +199,18 @@ describe('image runtime stage (bundle + npm ci --omit=dev, outside the repositor
       } else {
         expect(await grpcHealthCheck(address, service)).toMatchObject({ ok: false, code: 12 });
       }
+    }
+    // docker-compose.yml's healthchecks (depends_on: service_healthy) pass only when SERVING.
+    for (const [proc, portVariable] of [
+      [stub, 'CONVERSATION_STUB_PORT'],
+      [api, 'MESSAGE_API_PORT'],
+    ] as const) {
+      const result = await composeHealthcheck(proc.app, { [portVariable]: String(proc.port()) });
+      expect({ app: proc.app, ...result }).toEqual({
+        app: proc.app,
+        code: bundleHasHealth(proc.app) ? 0 : 1,
+        stderr: '',
+      });
     }
     expect(await api.stop()).toBe(0);
     expect(await stub.stop()).toBe(0);
