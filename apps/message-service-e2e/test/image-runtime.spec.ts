@@ -41,11 +41,22 @@ describe('image runtime stage (bundle + npm ci --omit=dev, outside the repositor
       fs.copyFileSync(path.join(dist, f), path.join(folder(app), f));
   }
 
-  /** True when the bundle serves grpc.health.v1 (the ops-health change): then it must be SERVING. */
-  const bundleHasHealth = (app: string) =>
-    fs
-      .readFileSync(path.join(ROOT, 'dist', 'apps', app, 'main.js'), 'utf8')
-      .includes('grpc.health.v1');
+  /**
+   * True when the app serves grpc.health.v1 (the ops-health change): its bundle names the
+   * service, or it depends on the grpc-health-check package. Then readiness must be SERVING.
+   */
+  const bundleHasHealth = (app: string) => {
+    const dist = path.join(ROOT, 'dist', 'apps', app);
+    const deps = (
+      JSON.parse(fs.readFileSync(path.join(dist, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies;
+    return (
+      'grpc-health-check' in deps ||
+      fs.readFileSync(path.join(dist, 'main.js'), 'utf8').includes('grpc.health.v1')
+    );
+  };
 
   /**
    * Runs docker-compose.yml's healthcheck of `service` (a `node -e` command) as Docker would run
