@@ -192,6 +192,8 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s (kustomize build)', (overlay) =>
       kind: 'Deployment',
       name: 'message-api',
     });
+    // The HPA owns the replica count: a `replicas` in the Deployment would reset it on apply.
+    expect(find(objs, 'Deployment', 'message-api').spec.replicas).toBeUndefined();
     const relay = find(objs, 'Deployment', 'outbox-relay');
     const cm = find(objs, 'ConfigMap', 'outbox-relay-config');
     const shards = Number(
