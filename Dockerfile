@@ -21,12 +21,16 @@ FROM ${NODE_IMAGE}
 ARG APP
 ENV NODE_ENV=production
 WORKDIR /app
-# Runtime dependencies at the versions package-lock.json pins.
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-COPY --from=build /repo/dist/apps/${APP} ./
+# Only this app's runtime packages, at the versions package-lock.json pins: the build wrote the
+# app's package.json and a package-lock.json pruned from the workspace lock (build-app.mjs).
+# Installed first, so that a code-only change reuses this layer. The files stay owned by root:
+# the `node` user can read them, not change them (and Kubernetes mounts the root read-only).
+COPY --from=build /repo/dist/apps/${APP}/package.json /repo/dist/apps/${APP}/package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /repo/dist/apps/${APP}/main.js /repo/dist/apps/${APP}/main.js.map ./
 USER node
-# message-api listens on 50051 (gRPC), conversation-stub on 50052 (gRPC), outbox-relay on 9464
-# (/metrics, /healthz, /readyz); see README "Configuration".
-EXPOSE 50051 50052 9464
+# message-api: gRPC 50051, HTTP 9465; conversation-stub: gRPC 50052, HTTP 9466; outbox-relay:
+# HTTP 9464 (each HTTP port serves /metrics, /healthz, /readyz); see README "Configuration".
+EXPOSE 50051 50052 9464 9465 9466
+# Node runs as PID 1 and handles SIGTERM itself (runService drains, then exits 0).
 CMD ["node", "--enable-source-maps", "main.js"]

@@ -104,6 +104,12 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: [...LIBS, 'type:tooling'],
             },
             {
+              // deploy/: manifests and their tests; reads the apps' config specs on purpose
+              // (test/apps.ts, the one exempted import) so that manifests cannot drift from them.
+              sourceTag: 'type:deploy',
+              onlyDependOnLibsWithTags: [...LIBS, 'type:tooling'],
+            },
+            {
               sourceTag: 'type:tooling',
               onlyDependOnLibsWithTags: [...LIBS, 'type:tooling'],
             },

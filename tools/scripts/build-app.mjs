@@ -1,5 +1,7 @@
 // Bundles one app into dist/apps/<app>/main.js (workspace libs inlined, npm packages external)
-// plus a package.json of the npm packages it needs: the deployable that `node main.js` runs.
+// plus a package.json (and package-lock.json) of the npm packages it needs: the deployable that
+// `node main.js` runs, and what the Dockerfile's runtime stage installs.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,4 +51,30 @@ fs.writeFileSync(
     2,
   ) + '\n',
 );
+
+// Its own package-lock.json: the workspace lock pruned to this app's dependencies (offline, no
+// version may move), so that the image installs exactly these with `npm ci --omit=dev`, not
+// every runtime package of the workspace (nor the optional peers npm adds for them, e.g. the
+// Prisma CLI and TypeScript for @prisma/client).
+fs.copyFileSync(path.join(root, 'package-lock.json'), path.join(outdir, 'package-lock.json'));
+execFileSync(
+  'npm',
+  ['install', '--package-lock-only', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'],
+  { cwd: outdir, stdio: ['ignore', 'ignore', 'inherit'] },
+);
+const pinned = new Set(
+  Object.entries(JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')).packages)
+    .filter(([p]) => p)
+    .map(([p, v]) => `${p.split('node_modules/').pop()}@${v.version}`),
+);
+const moved = Object.entries(
+  JSON.parse(fs.readFileSync(path.join(outdir, 'package-lock.json'), 'utf8')).packages,
+)
+  .filter(([p]) => p)
+  .map(([p, v]) => `${p.split('node_modules/').pop()}@${v.version}`)
+  .filter((nv) => !pinned.has(nv));
+if (moved.length) {
+  process.stderr.write(`dist/apps/${app}/package-lock.json: not in package-lock.json: ${moved}\n`);
+  process.exit(1);
+}
 process.stdout.write(`built dist/apps/${app}/main.js (${Object.keys(dependencies).join(', ')})\n`);

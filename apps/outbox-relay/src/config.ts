@@ -13,7 +13,7 @@ import type { KafkaSinkOptions } from './adapters/kafka-sink';
 import { validateRelayConfig, withDefaults, type RelayConfig } from './relay/relay-config';
 
 /** outbox-relay configuration (README "Configuration"). */
-const relayConfigSpec = {
+export const relayConfigSpec = {
   DATABASE_URL: url('PostgreSQL URL of the message database (the outbox)', [
     'postgresql:',
     'postgres:',

@@ -71,24 +71,23 @@ export class AppProcess {
   /**
    * Starts the app and waits until it logs `readyMessage`; returns it with its bound port. The
    * process is stopped by the Jest setup at the end of the test (or suite) that started it, if
-   * the test has not stopped it itself.
+   * the test has not stopped it itself. `dir` holds the bundle (default dist/apps/<app>); the
+   * process runs there, as in the image (WORKDIR /app).
    */
   static async start(
     app: string,
     env: Record<string, string>,
     readyMessage: string,
     timeoutMs = 30_000,
+    dir = path.join(ROOT, 'dist', 'apps', app),
   ): Promise<AppProcess> {
     // REALCHAT_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the apps.
     const nodeArgs = (process.env.REALCHAT_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(
-      process.execPath,
-      [...nodeArgs, path.join(ROOT, 'dist', 'apps', app, 'main.js')],
-      {
-        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [...nodeArgs, path.join(dir, 'main.js')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const proc = new AppProcess(app, child);
     started.add(proc);
     registerCleanup({
