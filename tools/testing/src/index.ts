@@ -12,6 +12,7 @@ export * from './holding-proxy';
 export * from './kafka-events';
 export * from './outbox-check';
 export * from './outbox-load';
+export * from './otlp-receiver';
 export * from './recovery';
 export * from './relay-metrics';
 export * from './sends';
