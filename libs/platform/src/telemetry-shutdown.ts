@@ -10,8 +10,11 @@ export function setTelemetryShutdown(fn: () => Promise<void>): void {
   shutdown = fn;
 }
 
-/** Flushes and stops telemetry if it was started; never throws, gives up after `timeoutMs`. */
-export async function shutdownTelemetry(timeoutMs = 2_000): Promise<void> {
+/**
+ * Flushes and stops telemetry if it was started; never throws, and gives up after `timeoutMs`
+ * (an unreachable collector must not push the stop past runService's close margin).
+ */
+export async function shutdownTelemetry(timeoutMs = 1_000): Promise<void> {
   if (!shutdown) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
