@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   EventCollector,
   failure,
@@ -60,11 +60,12 @@ describe('traces (built apps, OTLP receiver, real PostgreSQL and Kafka)', () => 
     // The client's span, as a traced client would send it.
     const traceId = randomBytes(16).toString('hex');
     const clientSpanId = randomBytes(8).toString('hex');
+    const content = `traced ${randomUUID()}`;
     await stack
       .messageApi()
       .send(
         'alice',
-        { conversationId: c, senderUserId: 'alice', content: 'traced' },
+        { conversationId: c, senderUserId: 'alice', content },
         { traceparent: `00-${traceId}-${clientSpanId}-01` },
       );
 
@@ -126,6 +127,11 @@ describe('traces (built apps, OTLP receiver, real PostgreSQL and Kafka)', () => 
 
     // And the record continues the trace from the produce span for its consumers.
     expect(record.headers.traceparent).toBe(`00-${traceId}-${produce.spanId}-01`);
+
+    // Spans are exported to another system: never the content, never a password in a URL.
+    const exported = receiver.jsonBodies.join('\n');
+    expect(exported).not.toContain(content);
+    expect(exported).not.toMatch(/\/\/[^/@"]*:[^/@"]*@/);
   });
 
   it('names the trace and span in log lines written inside a span', async () => {

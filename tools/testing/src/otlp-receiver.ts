@@ -20,6 +20,7 @@ interface OtlpValue {
   intValue?: string | number;
   boolValue?: boolean;
   doubleValue?: number;
+  arrayValue?: { values?: OtlpValue[] };
 }
 interface OtlpKeyValue {
   key: string;
@@ -48,6 +49,8 @@ interface OtlpExport {
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  /** The JSON export bodies as received, for checks of everything that left a process. */
+  readonly jsonBodies: string[] = [];
   /** Export requests answered, of any encoding. */
   exports = 0;
 
@@ -102,7 +105,11 @@ export class OtlpReceiver {
       }
       this.exports++;
       const json = (req.headers['content-type'] ?? '').includes('json');
-      if (json) this.keep(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport);
+      if (json) {
+        const body = Buffer.concat(chunks).toString('utf8');
+        this.jsonBodies.push(body);
+        this.keep(JSON.parse(body) as OtlpExport);
+      }
       // An empty ExportTraceServiceResponse: `{}` in JSON, zero bytes in protobuf.
       res
         .writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' })
@@ -131,12 +138,12 @@ export class OtlpReceiver {
 }
 
 function attributesOf(kvs: OtlpKeyValue[] = []): Record<string, unknown> {
-  return Object.fromEntries(
-    kvs.map(({ key, value = {} }) => [
-      key,
-      value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue,
-    ]),
-  );
+  return Object.fromEntries(kvs.map(({ key, value = {} }) => [key, valueOf(value)]));
+}
+
+function valueOf(v: OtlpValue): unknown {
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map(valueOf);
+  return v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue;
 }
 
 /** OTLP/JSON ids are hex by the spec; older exporters sent base64. */
