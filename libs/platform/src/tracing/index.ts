@@ -40,8 +40,9 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv): boole
       // Health checks (grpc.health.v1 Check/Watch) every few seconds would bury the real calls.
       new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
       // Only statements of a traced operation: the relay's polling and lease renewals, outside
-      // any span, would otherwise start a new trace every few hundred milliseconds.
-      new PgInstrumentation({ requireParentSpan: true }),
+      // any span, would otherwise start a new trace every few hundred milliseconds. No spans for
+      // taking a pooled connection: two more per call that say little and cost export time.
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ],
   });
   sdk.start();
