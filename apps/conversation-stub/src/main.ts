@@ -1,3 +1,4 @@
+import './tracing'; // first: OpenTelemetry must hook require before grpc-js and pg load
 /** conversation-stub composition root: a durable stand-in for RealChat's Conversation API. */
 import { Database } from '@realchat/persistence';
 import { ConversationStore } from '@realchat/persistence/conversations';

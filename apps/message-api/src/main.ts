@@ -1,3 +1,4 @@
+import './tracing'; // first: OpenTelemetry must hook require before grpc-js and pg load
 /**
  * message-api composition root: configuration, wiring, start, graceful stop.
  * Nothing else reads process.env.

@@ -1,3 +1,4 @@
+import './tracing'; // first: OpenTelemetry must hook require before grpc-js and pg load
 /**
  * outbox-relay composition root: config -> adapters -> OutboxRelay -> HTTP probes ->
  * runService. Streams outbox rows to Kafka until SIGTERM.

@@ -3,6 +3,7 @@ import { DomainError } from '@realchat/domain';
 import type { Logger } from 'pino';
 import { rejectIfMalformed } from './grpc-malformed';
 import { toStatus } from './grpc-status';
+import { activeTraceparent } from './trace-context';
 
 /**
  * What a handler knows about the call besides its request; use cases take the same type (one
@@ -13,7 +14,10 @@ export interface CallContext {
   readonly userId: string;
   /** The client's deadline, if it set one. */
   readonly deadline?: Date;
-  /** W3C trace context from metadata `traceparent`, if any. */
+  /**
+   * W3C trace context of the call: the server span's when tracing is on (same trace as the
+   * client's), else metadata `traceparent` as the client sent it, if any.
+   */
   readonly traceparent?: string;
 }
 
@@ -24,7 +28,11 @@ function callContext(call: ServerUnaryCall<unknown, unknown>): CallContext {
   };
   const d = call.getDeadline();
   const deadline = d instanceof Date ? d : Number.isFinite(d) ? new Date(d) : undefined;
-  return { userId: one('x-user-id') ?? '', deadline, traceparent: one('traceparent') };
+  return {
+    userId: one('x-user-id') ?? '',
+    deadline,
+    traceparent: activeTraceparent() ?? one('traceparent'),
+  };
 }
 
 /** The context of a call that names its acting user; UNAUTHENTICATED otherwise. */

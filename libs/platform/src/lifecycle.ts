@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config';
+import { shutdownTelemetry } from './telemetry-shutdown';
 
 /** Time allowed after the drain for closing connections before the process is forced out. */
 const CLOSE_MARGIN_MS = 3_000;
@@ -76,5 +77,7 @@ async function stopInOrder(drain: () => Promise<void>, close: () => Promise<void
     await drain();
   } finally {
     await close();
+    // Last: the spans of the drained work are exported before the process exits.
+    await shutdownTelemetry();
   }
 }

@@ -1,19 +1,26 @@
 /**
- * Benchmarks (figures, never assertions): `npm run bench -- [send|sync|relay|all] [seconds]`.
+ * Benchmarks (figures, never assertions):
+ * `npm run bench -- [send|sync|relay|all] [seconds] [--tracing]`.
  * Starts what it needs (local PostgreSQL/Kafka unless given), uses a fresh database per
  * benchmark, and runs the reference (pgbench, Kafka's ProducerPerformance) in the same run.
- * Build the apps first: `npx nx run-many -t build`.
+ * Build the apps first: `npx nx run-many -t build`. `--tracing` runs the send benchmark's apps
+ * with OpenTelemetry tracing on (OTLP http/protobuf to a local receiver that discards), to
+ * measure its overhead against a run without.
  */
 import path from 'node:path';
 import { ensureInfra, REPO_ROOT } from '@realchat/infra';
 import { createScratchDatabase } from '@realchat/persistence/testing';
+import { OtlpReceiver } from '@realchat/testing';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
 import { syncBench } from './sync-bench';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-async function main(which = 'all', seconds = Number(process.argv[3] ?? 5)): Promise<void> {
+const tracing = process.argv.includes('--tracing');
+const args = process.argv.slice(2).filter((a) => a !== '--tracing');
+
+async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void> {
   const { databaseUrl, kafkaBrokers } = await ensureInfra();
   const db = (name: string) =>
     createScratchDatabase(
@@ -24,13 +31,24 @@ async function main(which = 'all', seconds = Number(process.argv[3] ?? 5)): Prom
   out(
     `benchmarks on ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores`,
   );
-  if (which === 'send' || which === 'all') await sendBench(await db('send'), seconds, out);
+  if (which === 'send' || which === 'all') {
+    const receiver = tracing ? await OtlpReceiver.start() : null;
+    const env: Record<string, string> = receiver
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }
+      : {};
+    out(`tracing ${receiver ? `on (OTLP to ${receiver.endpoint}, discarded)` : 'off'}`);
+    await sendBench(await db('send'), seconds, out, env);
+    if (receiver) {
+      out(`  OTLP export requests received: ${receiver.exports}`);
+      await receiver.close();
+    }
+  }
   if (which === 'sync' || which === 'all') await syncBench(await db('sync'), seconds, out);
   if (which === 'relay' || which === 'all')
     await relayBench(await db('relay'), kafkaBrokers, seconds, out);
 }
 
-main(process.argv[2]).catch((e: unknown) => {
+main(args[0]).catch((e: unknown) => {
   process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exitCode = 1;
 });

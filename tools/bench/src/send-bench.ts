@@ -7,8 +7,13 @@ import { closedLoop, fmt, openLoop, peakRss } from './stats';
 const CONVERSATIONS = 1000;
 
 /** SendMessage throughput/latency against pgbench running the same SQL, in one run. */
-export async function sendBench(databaseUrl: string, seconds: number, out: (line: string) => void) {
-  const stack = await Stack.start({ databaseUrl });
+export async function sendBench(
+  databaseUrl: string,
+  seconds: number,
+  out: (line: string) => void,
+  env: Record<string, string> = {},
+) {
+  const stack = await Stack.start({ databaseUrl, env });
   try {
     out(`SendMessage: ${CONVERSATIONS} conversations, ${seconds} s per step`);
     const conversations = stack.conversationApi();

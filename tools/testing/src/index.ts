@@ -15,6 +15,7 @@ export * from './kafka-events';
 export * from './monitoring-metrics';
 export * from './outbox-check';
 export * from './outbox-load';
+export * from './otlp-receiver';
 export * from './recovery';
 export * from './relay-metrics';
 export * from './sends';

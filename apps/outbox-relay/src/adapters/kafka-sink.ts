@@ -1,6 +1,7 @@
 import { CompressionTypes, Kafka, KafkaJSError, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
+import { startProduceSpans } from './produce-spans';
 
 export interface KafkaSinkOptions {
   readonly brokers: string[];
@@ -110,19 +111,23 @@ export class KafkaSink implements EventSink {
   async publish(records: readonly OutboxRecord[]): Promise<void> {
     const producer = this.producer;
     if (!producer) throw new PublishError('broker', 'Kafka producer is not connected');
+    const spans = startProduceSpans(this.options.topic, records);
     try {
       await producer.send({
         topic: this.options.topic,
         acks: -1,
         compression: CompressionTypes.None,
-        messages: records.map((r) => ({
+        messages: records.map((r, i) => ({
           key: r.key,
           value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-          headers: { ...r.headers },
+          headers: spans.headers[i],
         })),
       });
+      spans.end();
     } catch (e) {
-      throw classify(e);
+      const error = classify(e);
+      spans.end(error);
+      throw error;
     }
   }
 }
