@@ -133,12 +133,9 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s (kustomize build)', (overlay) =>
           service: facts.readinessService,
         });
       } else {
-        // The relay's HTTP probes: each path is one probes.ts answers.
-        const code = fs.readFileSync(
-          path.join(ROOT, 'apps/outbox-relay/src/http/probes.ts'),
-          'utf8',
-        );
-        const served = [...code.matchAll(/req\.url === '([^']+)'/g)].map((m) => m[1]);
+        // The relay's HTTP probes (the shared ones of libs/platform): each path is one they answer.
+        const code = fs.readFileSync(path.join(ROOT, 'libs/platform/src/http-probes.ts'), 'utf8');
+        const served = [...code.matchAll(/path === '([^']+)'/g)].map((m) => m[1]);
         for (const p of probes) {
           expect(p.httpGet.port).toBe('http');
           expect(served).toContain(p.httpGet.path);

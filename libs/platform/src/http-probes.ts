@@ -6,7 +6,10 @@ export interface HttpProbeTargets {
   /** Served as Prometheus text on /metrics. */
   readonly registry: Registry;
   /** /readyz: 200 when ready, else 503; `detail` says what is failing (e.g. postgres=false). */
-  readonly readiness: () => { ready: boolean; detail: string };
+  readonly readiness: () =>
+    { ready: boolean; detail: string } | Promise<{ ready: boolean; detail: string }>;
+  /** Refreshes gauges that are read on demand (e.g. the relay's backlog) before a scrape. */
+  readonly beforeScrape?: () => Promise<void>;
   readonly logger: Logger;
 }
 
@@ -24,17 +27,21 @@ export async function startHttpProbes(
   port: number,
   targets: HttpProbeTargets,
 ): Promise<HttpProbes> {
-  const { registry, readiness, logger } = targets;
+  const { registry, readiness, beforeScrape, logger } = targets;
   const server = http.createServer((req, res) => {
     void (async () => {
       const path = (req.url ?? '').split('?')[0];
       if (path === '/healthz') return reply(res, 200, 'ok\n');
       if (path === '/readyz') {
-        const r = readiness();
+        const r = await readiness();
         return reply(res, r.ready ? 200 : 503, `${r.ready ? 'ready' : 'not ready'} ${r.detail}\n`);
       }
-      if (path === '/metrics')
+      if (path === '/metrics') {
+        await beforeScrape?.().catch((e: unknown) =>
+          logger.debug({ err: (e as Error).message }, 'gauges not refreshed before the scrape'),
+        );
         return reply(res, 200, await registry.metrics(), registry.contentType);
+      }
       reply(res, 404, 'not found\n');
     })().catch((e: unknown) => {
       logger.warn({ err: e }, 'probe request failed');
