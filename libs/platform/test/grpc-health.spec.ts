@@ -1,25 +1,8 @@
-import {
-  credentials,
-  makeClientConstructor,
-  Metadata,
-  ServiceDefinition,
-  ServiceError,
-} from '@grpc/grpc-js';
+import { credentials, makeClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import pino from 'pino';
 import { ServiceHealth, startGrpcServer, stopGrpcServer } from '../src';
-
-const echo: ServiceDefinition = {
-  echo: {
-    path: '/test.Echo/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
+import { echo } from './support/echo-service';
 
 interface Health {
   check(

@@ -1,24 +1,7 @@
-import {
-  credentials,
-  makeGenericClientConstructor,
-  ServiceDefinition,
-  status,
-} from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { startGrpcServer, stopGrpcServer, unary } from '../src';
-
-// A one-method service with raw bytes, so that this lib's test needs no generated code.
-const echo: ServiceDefinition = {
-  echo: {
-    path: '/test.Echo/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
+import { echo } from './support/echo-service';
 
 describe('stopGrpcServer', () => {
   it('waits for the handler of a call the client already gave up on', async () => {

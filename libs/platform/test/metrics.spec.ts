@@ -1,9 +1,4 @@
-import {
-  credentials,
-  makeGenericClientConstructor,
-  ServiceDefinition,
-  status,
-} from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js';
 import { DomainError } from '@realchat/domain';
 import pino from 'pino';
 import {
@@ -15,18 +10,7 @@ import {
   stopGrpcServer,
   unary,
 } from '../src';
-
-const echo: ServiceDefinition = {
-  echo: {
-    path: '/test.Echo/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
+import { echo } from './support/echo-service';
 
 describe('gRPC server metrics and HTTP probes', () => {
   it('counts calls by method and code, times them, and serves them on /metrics', async () => {
