@@ -37,7 +37,7 @@ runService('conversation-stub', async () => {
     config.CONVERSATION_STUB_HTTP_PORT,
     {
       registry,
-      readiness: () => ({ ready: health.readiness().ready, detail: health.readinessDetail() }),
+      readiness: () => health.probe(),
       logger,
     },
   );
@@ -62,11 +62,7 @@ runService('conversation-stub', async () => {
   return {
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    drain: () => {
-      // Health first: load balancers and watchers learn at once that this instance is leaving.
-      health.drain();
-      return stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
-    },
+    drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS, health),
     close: async () => {
       await http.close();
       await db.close();

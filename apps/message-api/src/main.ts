@@ -65,7 +65,7 @@ runService('message-api', async () => {
 
   const http = await startHttpProbes(config.MESSAGE_API_HTTP_HOST, config.MESSAGE_API_HTTP_PORT, {
     registry,
-    readiness: () => ({ ready: health.readiness().ready, detail: health.readinessDetail() }),
+    readiness: () => health.probe(),
     logger,
   });
   const { server, port } = await startMessageApiServer(
@@ -100,11 +100,7 @@ runService('message-api', async () => {
   return {
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    drain: () => {
-      // Health first: load balancers and watchers learn at once that this instance is leaving.
-      health.drain();
-      return stopGrpcServer(server, config.SHUTDOWN_GRACE_MS);
-    },
+    drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS, health),
     close: async () => {
       directory.close();
       await http.close();

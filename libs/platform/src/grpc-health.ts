@@ -101,6 +101,11 @@ export class ServiceHealth {
     return [...(r.draining ? ['draining'] : []), ...deps].join(' ');
   }
 
+  /** What /readyz answers: ready, and the body naming each dependency (see readinessDetail). */
+  probe(): { ready: boolean; detail: string } {
+    return { ready: this.readiness().ready, detail: this.readinessDetail() };
+  }
+
   /**
    * First step of the drain: every name, liveness included, is NOT_SERVING from now on (checks
    * stop), and open Watch streams get that status and end: grpc-js' graceful shutdown waits for

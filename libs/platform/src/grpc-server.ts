@@ -67,9 +67,16 @@ export async function startGrpcServer(
 
 /**
  * Stops accepting calls and waits for in-flight calls and for every handler's work to finish,
- * including handlers of calls the client already cancelled (force after `graceMs`).
+ * including handlers of calls the client already cancelled (force after `graceMs`). With
+ * `health`, it turns NOT_SERVING first, so load balancers and watchers learn at once that this
+ * instance is leaving.
  */
-export function stopGrpcServer(server: Server, graceMs = 10_000): Promise<void> {
+export function stopGrpcServer(
+  server: Server,
+  graceMs = 10_000,
+  health?: { drain(): void },
+): Promise<void> {
+  health?.drain();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();
