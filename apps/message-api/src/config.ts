@@ -54,6 +54,12 @@ export const messageApiConfigSpec = {
     10_000,
     100,
   ),
+  SEND_BATCH_MAX: int(
+    'most sends to one conversation written by one group commit (1: each send on its own)',
+    128,
+    1,
+    1000,
+  ),
   ...grpcHealthConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),

@@ -70,7 +70,10 @@ runService('message-api', async () => {
   });
   const { server, port } = await startMessageApiServer(
     {
-      send: new SendMessage(messages, conversations, protoMessageEvents, limits),
+      send: new SendMessage(messages, conversations, protoMessageEvents, limits, {
+        maxBatch: config.SEND_BATCH_MAX,
+        onBatch: metrics.sendBatchSize,
+      }),
       delete: new DeleteMessage(messages, conversations, protoMessageEvents),
       sync: new SyncMessages(messages, conversations),
     },

@@ -1,6 +1,6 @@
 /**
  * Benchmarks (figures, never assertions):
- * `npm run bench -- [send|sync|relay|all] [seconds] [--tracing]`.
+ * `npm run bench -- [send|hot|sync|relay|all] [seconds] [--tracing]`.
  * Starts what it needs (local PostgreSQL/Kafka unless given), uses a fresh database per
  * benchmark, and runs the reference (pgbench, Kafka's ProducerPerformance) in the same run.
  * Build the apps first: `npx nx run-many -t build`. `--tracing` runs the send benchmark's apps
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ensureInfra, REPO_ROOT } from '@realchat/infra';
 import { createScratchDatabase } from '@realchat/persistence/testing';
 import { OtlpReceiver } from '@realchat/testing';
+import { hotBench } from './hot-bench';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
 import { syncBench } from './sync-bench';
@@ -43,6 +44,8 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
       await receiver.close();
     }
   }
+  if (which === 'hot' || which === 'all')
+    await hotBench(await db('hot'), kafkaBrokers, seconds, out);
   if (which === 'sync' || which === 'all') await syncBench(await db('sync'), seconds, out);
   if (which === 'relay' || which === 'all')
     await relayBench(await db('relay'), kafkaBrokers, seconds, out);

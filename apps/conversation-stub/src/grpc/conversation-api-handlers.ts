@@ -52,9 +52,10 @@ export function conversationApiHandlers(
       await conversations.removeParticipant(req.conversationId, req.actorUserId, req.targetUserId);
       return {};
     }),
-    nextSequence: unary('NextSequence', logger, async (req) => ({
-      sequence: await conversations.nextSequence(req.conversationId),
-    })),
+    nextSequence: unary('NextSequence', logger, async (req) => {
+      const range = await conversations.nextSequence(req.conversationId, req.count);
+      return { sequence: range.last, firstSequence: range.first };
+    }),
   };
 }
 
