@@ -9,13 +9,18 @@ import {
   validateSend,
 } from '@realchat/domain';
 import type { CallContext } from '@realchat/platform';
-import type { ConversationDirectory, ConversationWrites, MessageEvents } from './ports';
+import type {
+  ConversationDirectory,
+  ConversationWrites,
+  MessageEvents,
+  SendRateLimit,
+} from './ports';
 
 /**
- * SendMessage. Everything that can refuse the send (validation, identity, membership, the
- * idempotency lookup) happens before a sequence number is taken, so refused and retried sends
- * leave no gaps. The number is taken while holding the conversation's write lock, so commit
- * order equals sequence order across any number of message-api instances.
+ * SendMessage. Everything that can refuse the send (the rate limit, validation, identity,
+ * membership, the idempotency lookup) happens before a sequence number is taken, so refused and
+ * retried sends leave no gaps. The number is taken while holding the conversation's write lock,
+ * so commit order equals sequence order across any number of message-api instances.
  */
 export class SendMessage {
   constructor(
@@ -23,9 +28,19 @@ export class SendMessage {
     private readonly conversations: ConversationDirectory,
     private readonly events: MessageEvents,
     private readonly limits: MessageLimits,
+    private readonly rate: SendRateLimit = { take: () => 0 },
   ) {}
 
   async execute(input: SendMessageInput, ctx: CallContext): Promise<MessageView> {
+    // First of all, so a flood costs no validation, no Conversation API call, no lock and no
+    // number. Keyed by the authenticated caller: sends as someone else are refused below anyway.
+    const waitMs = this.rate.take(ctx.userId);
+    if (waitMs > 0) {
+      throw DomainError.resourceExhausted(
+        `${ctx.userId} is sending too fast; retry in ${waitMs} ms`,
+        waitMs,
+      );
+    }
     const draft = validateSend(input, this.limits);
     if (draft.senderUserId !== ctx.userId) {
       throw DomainError.permissionDenied(
