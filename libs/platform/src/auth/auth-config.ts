@@ -56,10 +56,10 @@ export type AuthConfig = {
 export function authConfigProblems(c: Partial<AuthConfig>): string[] {
   if (c.AUTH_MODE !== 'jwt') return [];
   const problems: string[] = [];
-  if (!c.JWT_ISSUER) problems.push('JWT_ISSUER is required when AUTH_MODE=jwt');
-  if (!c.JWT_AUDIENCE) problems.push('JWT_AUDIENCE is required when AUTH_MODE=jwt');
+  if (!c.JWT_ISSUER) problems.push('JWT_ISSUER is required in jwt mode (AUTH_MODE)');
+  if (!c.JWT_AUDIENCE) problems.push('JWT_AUDIENCE is required in jwt mode (AUTH_MODE)');
   if (!c.JWT_JWKS_FILE && !c.JWT_JWKS_URL)
-    problems.push('JWT_JWKS_FILE or JWT_JWKS_URL is required when AUTH_MODE=jwt');
+    problems.push('JWT_JWKS_FILE or JWT_JWKS_URL is required in jwt mode (AUTH_MODE)');
   if (c.JWT_JWKS_FILE && c.JWT_JWKS_URL)
     problems.push('JWT_JWKS_FILE and JWT_JWKS_URL: set only one of them');
   if (c.JWT_JWKS_URL) {
