@@ -53,6 +53,21 @@ describe('security: abuse limits (built apps)', () => {
     }
   });
 
+  it('refuses conversation-stub admin operations whose x-user-id is not the actor', async () => {
+    const [alice, mallory] = [`alice-${randomUUID()}`, `mallory-${randomUUID()}`];
+    const stub = stack.conversationApi();
+    const forged = await failure(stub.create([alice, mallory], '', 't', { 'x-user-id': mallory }));
+    expect(status[forged.code]).toBe('PERMISSION_DENIED');
+    const { conversation } = await stub.create([alice, mallory], '', 't', { 'x-user-id': alice });
+    const c = conversation!.conversationId;
+    const removal = await failure(
+      stub.removeParticipant(c, alice, mallory, { 'x-user-id': mallory }),
+    );
+    expect(status[removal.code]).toBe('PERMISSION_DENIED');
+    // Without x-user-id the request's actor is taken at its word, as before (trusted gateway).
+    await stub.removeParticipant(c, alice, mallory);
+  });
+
   it('limits a flooding sender with RESOURCE_EXHAUSTED and RetryInfo, while another user sends', async () => {
     const [alice, mallory] = [`alice-${randomUUID()}`, `mallory-${randomUUID()}`];
     const { conversation } = await stack.conversationApi().create([alice, mallory]);
