@@ -121,6 +121,9 @@ function refusal(e: unknown): DomainError {
     return unauthenticated('malformed token');
   if (e instanceof errors.JOSENotSupported)
     return unauthenticated('unsupported token (alg, crit or key type)');
+  // jose throws its plain base error when the JWKS URL answers other than 200 OK.
+  if (e instanceof errors.JOSEError && e.constructor === errors.JOSEError)
+    return DomainError.unavailable('the token key set (JWKS) could not be fetched', e);
   if (e instanceof errors.JOSEError) return unauthenticated(`rejected (${e.code})`);
   // Non-JOSE errors from the remote key set (e.g. a refused connection) are the key set's
   // unavailability, not the caller's fault and not a bug.

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   createLocalJWKSet,
+  createRemoteJWKSet,
   exportJWK,
   exportSPKI,
   generateKeyPair,
@@ -178,5 +181,41 @@ describe('JwksFile', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'jwks-')), 'bad.json');
     writeFileSync(file, '{"nokeys": true}');
     expect(() => new JwksFile(file)).toThrow(/not a JWKS/);
+  });
+});
+
+describe('JwtAuthenticator with a JWKS URL', () => {
+  const authAt = (url: string) =>
+    new JwtAuthenticator({
+      keys: createRemoteJWKSet(new URL(url), { timeoutDuration: 2000 }),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockSkewSeconds: 0,
+      algorithms: ['ES256'],
+    });
+
+  it('answers unavailable, not unauthenticated or internal, when the key set cannot be fetched', async () => {
+    const key = await signingKey('k1');
+    const server = createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const t = ctx(`Bearer ${await token(key)}`);
+      await expect(
+        authAt(`http://127.0.0.1:${port}/jwks.json`).authenticate(t),
+      ).rejects.toMatchObject({
+        kind: 'unavailable',
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Nothing listens there any more: the connection is refused.
+    await expect(
+      authAt(`http://127.0.0.1:${port}/jwks.json`).authenticate(ctx(`Bearer ${await token(key)}`)),
+    ).rejects.toMatchObject({ kind: 'unavailable' });
   });
 });
