@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SendMessageInput } from '@realchat/domain';
+import { DEFAULT_LIMITS } from '@realchat/domain';
+import { SendMessage } from '../src/app/send-message';
+import { protoMessageEvents } from '../src/grpc/message-events';
 import { as, useCasesInMemory } from './fakes/use-cases';
 
 /** SendMessage against in-memory ports (the fakes are held to the store contract). */
@@ -205,5 +208,25 @@ describe('SendMessage', () => {
       expect(sequences(uc)).toEqual([1]);
       expect((await uc.send.execute(send(), as('alice'))).sequence).toBe(2);
     });
+  });
+
+  it('refuses a sender over the rate limit first: no lookup, no lock, no number', async () => {
+    const uc = setup();
+    const asked: string[] = [];
+    const limited = new SendMessage(uc.store, uc.directory, protoMessageEvents, DEFAULT_LIMITS, {
+      rate: { take: (user) => (asked.push(user), 1234) },
+    });
+    const locks = jest.spyOn(uc.store, 'inConversation');
+    // Even an invalid request from a user over the limit costs nothing but the refusal.
+    for (const input of [send(), send({ content: '' })]) {
+      await expect(limited.execute(input, as('alice'))).rejects.toMatchObject({
+        kind: 'resource-exhausted',
+        retryAfterMs: 1234,
+      });
+    }
+    expect(asked).toEqual(['alice', 'alice']);
+    expect(uc.directory.membersCalls).toBe(0);
+    expect(locks).not.toHaveBeenCalled();
+    expect(uc.directory.nextSequenceCalls).toEqual([]);
   });
 });

@@ -7,7 +7,8 @@ export type ErrorKind =
   | 'already-exists'
   | 'failed-precondition'
   | 'unavailable'
-  | 'deadline-exceeded';
+  | 'deadline-exceeded'
+  | 'resource-exhausted';
 
 /** One wrong field of a request (becomes a google.rpc.BadRequest field violation). */
 export interface FieldViolation {
@@ -21,11 +22,15 @@ export class DomainError extends Error {
     readonly kind: ErrorKind,
     message: string,
     readonly violations: readonly FieldViolation[] = [],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** For resource-exhausted: how long the caller should wait before retrying. */
+  readonly retryAfterMs?: number;
 
   static invalid(violations: readonly FieldViolation[]): DomainError {
     const summary = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
@@ -42,6 +47,11 @@ export class DomainError extends Error {
 
   static deadlineExceeded(message: string, cause?: unknown): DomainError {
     return new DomainError('deadline-exceeded', message, [], { cause });
+  }
+
+  /** The caller is over a limit; it may retry after `retryAfterMs` (google.rpc.RetryInfo). */
+  static resourceExhausted(message: string, retryAfterMs: number): DomainError {
+    return new DomainError('resource-exhausted', message, [], { retryAfterMs });
   }
 
   static unavailable(message: string, cause?: unknown): DomainError {

@@ -1,6 +1,6 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { DomainError, ErrorKind } from '@realchat/domain';
-import { Any, BadRequest, Status } from '@realchat/proto';
+import { Any, BadRequest, RetryInfo, Status } from '@realchat/proto';
 
 const CODE_OF_KIND: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
@@ -11,9 +11,11 @@ const CODE_OF_KIND: Record<ErrorKind, status> = {
   'failed-precondition': status.FAILED_PRECONDITION,
   unavailable: status.UNAVAILABLE,
   'deadline-exceeded': status.DEADLINE_EXCEEDED,
+  'resource-exhausted': status.RESOURCE_EXHAUSTED,
 };
 
 const BAD_REQUEST_TYPE_URL = 'type.googleapis.com/google.rpc.BadRequest';
+const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /**
  * The one mapping from errors to gRPC status. Domain errors keep their kind; field violations
@@ -31,16 +33,25 @@ export function toStatus(e: unknown): Partial<StatusObject> & { code: status; in
   }
   const code = CODE_OF_KIND[e.kind];
   const metadata = new Metadata();
+  const details: Any[] = [];
   if (e.violations.length > 0) {
     const badRequest = BadRequest.encode({
       fieldViolations: e.violations.map((v) => ({ field: v.field, description: v.description })),
     }).finish();
-    const details = Status.encode({
-      code,
-      message: e.message,
-      details: [Any.fromPartial({ typeUrl: BAD_REQUEST_TYPE_URL, value: Buffer.from(badRequest) })],
+    details.push(
+      Any.fromPartial({ typeUrl: BAD_REQUEST_TYPE_URL, value: Buffer.from(badRequest) }),
+    );
+  }
+  if (e.retryAfterMs !== undefined) {
+    const ms = Math.max(0, Math.ceil(e.retryAfterMs));
+    const retryInfo = RetryInfo.encode({
+      retryDelay: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 },
     }).finish();
-    metadata.set('grpc-status-details-bin', Buffer.from(details));
+    details.push(Any.fromPartial({ typeUrl: RETRY_INFO_TYPE_URL, value: Buffer.from(retryInfo) }));
+  }
+  if (details.length > 0) {
+    const encoded = Status.encode({ code, message: e.message, details }).finish();
+    metadata.set('grpc-status-details-bin', Buffer.from(encoded));
   }
   return { code, details: e.message, metadata, internal: false };
 }
@@ -55,4 +66,15 @@ export function fieldViolationsOf(
   return st.details
     .filter((d) => d.typeUrl === BAD_REQUEST_TYPE_URL)
     .flatMap((d) => BadRequest.decode(d.value).fieldViolations);
+}
+
+/** The google.rpc.RetryInfo delay of an error status in milliseconds (for clients/tests). */
+export function retryDelayMsOf(metadata: Metadata | undefined): number | undefined {
+  const raw = metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return undefined;
+  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+  const info = st.details.find((d) => d.typeUrl === RETRY_INFO_TYPE_URL);
+  if (!info) return undefined;
+  const delay = RetryInfo.decode(info.value).retryDelay;
+  return delay ? delay.seconds * 1000 + Math.round(delay.nanos / 1_000_000) : undefined;
 }

@@ -1,10 +1,10 @@
 import { ServiceError, status } from '@grpc/grpc-js';
-import { fieldViolationsOf } from '@realchat/platform';
+import { fieldViolationsOf, retryDelayMsOf } from '@realchat/platform';
 
 /** Awaits a call that must fail; returns its status code, details and field violations. */
 export async function failure(
   call: Promise<unknown>,
-): Promise<{ code: status; details: string; fields: string[] }> {
+): Promise<{ code: status; details: string; fields: string[]; retryDelayMs?: number }> {
   try {
     await call;
   } catch (e) {
@@ -14,6 +14,7 @@ export async function failure(
       code: err.code,
       details: err.details,
       fields: fieldViolationsOf(err.metadata).map((v) => v.field),
+      retryDelayMs: retryDelayMsOf(err.metadata),
     };
   }
   throw new Error('the call succeeded but should have failed');

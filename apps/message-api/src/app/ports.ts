@@ -87,3 +87,9 @@ export interface MessageEvents {
     traceparent?: string,
   ): OutboxEventInput;
 }
+
+/** The per-sender limit on sends (abuse protection; see adapters/token-bucket-limiter.ts). */
+export interface SendRateLimit {
+  /** Takes one send from `senderUserId`'s allowance: 0 if allowed, else ms until one is. */
+  take(senderUserId: string): number;
+}

@@ -16,6 +16,7 @@ import type {
   ConversationWrites,
   MessageEvents,
   NewMessage,
+  SendRateLimit,
 } from './ports';
 
 /** Most sends one group commit writes (one lock, one lookup, one numbering, one insert). */
@@ -26,6 +27,8 @@ export interface SendMessageOptions {
   readonly maxBatch?: number;
   /** Told the size of every group commit (message-api records it as a metric). */
   readonly onBatch?: (sends: number) => void;
+  /** Per-sender allowance, checked before anything else (none: unlimited). */
+  readonly rate?: SendRateLimit;
 }
 
 interface QueuedSend {
@@ -34,8 +37,8 @@ interface QueuedSend {
 }
 
 /**
- * SendMessage. Everything that can refuse the send (validation, identity, membership, the
- * idempotency lookup, a passed deadline) happens before a sequence number is taken, so refused
+ * SendMessage. Everything that can refuse the send (the rate limit, validation, identity,
+ * membership, the idempotency lookup, a passed deadline) happens before a sequence number is taken, so refused
  * and retried sends leave no gaps. Numbers are taken while holding the conversation's write
  * lock, so commit order equals sequence order across any number of message-api instances.
  *
@@ -48,6 +51,7 @@ interface QueuedSend {
  */
 export class SendMessage {
   private readonly batches: KeyedBatches<QueuedSend, MessageView>;
+  private readonly rate: SendRateLimit;
 
   constructor(
     private readonly writes: ConversationWrites,
@@ -56,6 +60,7 @@ export class SendMessage {
     private readonly limits: MessageLimits,
     options: SendMessageOptions = {},
   ) {
+    this.rate = options.rate ?? { take: () => 0 };
     this.batches = new KeyedBatches(
       options.maxBatch ?? DEFAULT_SEND_BATCH_MAX,
       (conversationId, sends) => {
@@ -66,6 +71,15 @@ export class SendMessage {
   }
 
   async execute(input: SendMessageInput, ctx: CallContext): Promise<MessageView> {
+    // First of all, so a flood costs no validation, no Conversation API call, no lock and no
+    // number. Keyed by the authenticated caller: sends as someone else are refused below anyway.
+    const waitMs = this.rate.take(ctx.userId);
+    if (waitMs > 0) {
+      throw DomainError.resourceExhausted(
+        `${ctx.userId} is sending too fast; retry in ${waitMs} ms`,
+        waitMs,
+      );
+    }
     const draft = validateSend(input, this.limits);
     if (draft.senderUserId !== ctx.userId) {
       throw DomainError.permissionDenied(
