@@ -44,7 +44,15 @@ runService('message-api', async () => {
           poolSize: config.DATABASE_READ_POOL_SIZE,
           primary: db,
           retryAfterMs: config.READ_REPLICA_RETRY_MS,
-          observer: metrics.readReplicasObserver,
+          observer: {
+            ...metrics.readReplicasObserver,
+            fallback: (replica, reason) => {
+              metrics.readReplicasObserver.fallback?.(replica, reason);
+              // Once per READ_REPLICA_RETRY_MS at most: the replica is then left out.
+              if (reason === 'unreachable')
+                logger.warn({ replica }, 'read replica unreachable; its reads go elsewhere');
+            },
+          },
         })
       : null;
   const readDb = replicas?.database ?? db;

@@ -225,6 +225,11 @@ describe('sync from a streaming replica', () => {
     expect(await metricValue(port, 'read_replica_fallbacks_total')).toBeGreaterThan(0);
     const served = (await scrapeMetrics(port)).filter((s) => s.name === 'sync_reads_total');
     expect(served.find((s) => s.labels.target === 'primary')?.value ?? 0).toBeGreaterThan(0);
+    // Operators learn of it from the log too (once per READ_REPLICA_RETRY_MS), with no URL.
+    const warned = await stack.apis[1].waitForLog(
+      (l) => l.msg === 'read replica unreachable; its reads go elsewhere',
+    );
+    expect(warned.replica).toBe(`127.0.0.1:${pair.replicaPort}`);
     await waitUntil(
       'read_replica_up to drop to 0',
       async () => (await metricValue(port, 'read_replica_up')) === 0,
