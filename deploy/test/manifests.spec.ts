@@ -81,7 +81,8 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s (kustomize build)', (overlay) =>
       }
       for (const e of container.env ?? []) {
         // A Secret's value is not in the manifests: a syntactically valid stand-in.
-        env[e.name] = e.value ?? (e.name === 'DATABASE_URL' ? 'postgresql://u:p@db:5432/x' : 'x');
+        env[e.name] =
+          e.value ?? (/^DATABASE_(READ_)?URL$/.test(e.name) ? 'postgresql://u:p@db:5432/x' : 'x');
       }
       return env;
     };

@@ -11,6 +11,7 @@ import {
   oneOf,
   str,
   url,
+  urls,
 } from '@realchat/platform';
 
 /** message-api configuration (README "Configuration" lists the same variables). */
@@ -26,6 +27,22 @@ export const messageApiConfigSpec = {
   ),
   DATABASE_URL: url('PostgreSQL URL of the message database', ['postgresql:', 'postgres:']),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
+  // docs/scaling.md "Read replicas": which reads may go there and why no message is skipped.
+  DATABASE_READ_URL: urls(
+    'comma-separated PostgreSQL URLs of streaming replicas that serve SyncMessages (empty: the primary)',
+    ['postgresql:', 'postgres:'],
+  ),
+  DATABASE_READ_POOL_SIZE: int('connections to each read replica in this instance', 10, 1, 500),
+  READ_REPLICA_RETRY_MS: int(
+    'how long a replica that failed is left out (its reads go to another replica or the primary)',
+    5000,
+    100,
+  ),
+  READ_REPLICA_LAG_INTERVAL_MS: int(
+    "how often the replicas' lag is sampled for metrics",
+    5000,
+    100,
+  ),
   CONVERSATION_API_ADDR: hostPorts('host:port of the Conversation API', '127.0.0.1:50052'),
   CONVERSATION_API_TIMEOUT_MS: int(
     'deadline of a Conversation API call when the client set none',

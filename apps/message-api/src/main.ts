@@ -3,7 +3,7 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
  * message-api composition root: configuration, wiring, start, graceful stop.
  * Nothing else reads process.env.
  */
-import { Database } from '@realchat/persistence';
+import { Database, ReadReplicas } from '@realchat/persistence';
 import { MessageStore } from '@realchat/persistence/messages';
 import {
   clientCertificatesRequired,
@@ -42,12 +42,41 @@ runService('message-api', async () => {
 
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   observeDbPool(registry, db.pool);
+  // Sync (and any other read-only history port) may be served by streaming replicas; writes
+  // and membership stay on the primary (docs/scaling.md "Read replicas").
+  const replicas =
+    config.DATABASE_READ_URL.length > 0
+      ? new ReadReplicas({
+          urls: config.DATABASE_READ_URL,
+          poolSize: config.DATABASE_READ_POOL_SIZE,
+          primary: db,
+          retryAfterMs: config.READ_REPLICA_RETRY_MS,
+          observer: {
+            ...metrics.readReplicasObserver,
+            fallback: (replica, reason) => {
+              metrics.readReplicasObserver.fallback?.(replica, reason);
+              // Once per READ_REPLICA_RETRY_MS at most: the replica is then left out.
+              if (reason === 'unreachable')
+                logger.warn({ replica }, 'read replica unreachable; its reads go elsewhere');
+            },
+          },
+        })
+      : null;
+  const readDb = replicas?.database ?? db;
   // The adapters, assigned to the ports the use cases take.
-  const messages: ConversationWrites & SyncPages = new MessageStore(
-    db,
-    config.WRITE_TX_TIMEOUT_MS,
-    { lockWaitSeconds: metrics.lockWaitSeconds },
-  );
+  const messages: ConversationWrites = new MessageStore(db, config.WRITE_TX_TIMEOUT_MS, {
+    lockWaitSeconds: metrics.lockWaitSeconds,
+  });
+  // The read side: the same store over the read database (replicas, else the primary).
+  const history: SyncPages = new MessageStore(readDb);
+  const lagSampler = replicas
+    ? setInterval(() => {
+        replicas
+          .lag(config.HEALTH_CHECK_TIMEOUT_MS)
+          .then((samples) => metrics.replicaLag(samples))
+          .catch(() => undefined);
+      }, config.READ_REPLICA_LAG_INTERVAL_MS)
+    : undefined;
   const directory = new ConversationApiDirectory({
     address: config.CONVERSATION_API_ADDR,
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
@@ -86,7 +115,7 @@ runService('message-api', async () => {
             : UNLIMITED_SENDS,
       }),
       delete: new DeleteMessage(messages, conversations, protoMessageEvents),
-      sync: new SyncMessages(messages, conversations),
+      sync: new SyncMessages(history, conversations),
     },
     {
       host: config.MESSAGE_API_HOST,
@@ -107,6 +136,7 @@ runService('message-api', async () => {
       http: `${config.MESSAGE_API_HTTP_HOST}:${http.port}`,
       conversationApi: config.CONVERSATION_API_ADDR,
       poolSize: config.DATABASE_POOL_SIZE,
+      readReplicas: config.DATABASE_READ_URL.length,
       ready: health.readiness().ready,
       reflection: config.GRPC_REFLECTION,
       authMode: config.AUTH_MODE,
@@ -121,7 +151,9 @@ runService('message-api', async () => {
     drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS, health),
     close: async () => {
       directory.close();
+      clearInterval(lagSampler);
       await http.close();
+      await replicas?.close();
       await db.close();
     },
   };

@@ -1,5 +1,6 @@
 import { LATENCY_BUCKETS } from '@realchat/platform';
-import { Counter, Histogram, Registry } from 'prom-client';
+import type { ReadReplicasObserver, ReplicaLag } from '@realchat/persistence';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConversationApiObserver } from './adapters/conversation-api-client';
 
 /** message-api's own series (the gRPC server and pool series come from platform). */
@@ -8,6 +9,11 @@ export class MessageApiMetrics {
   private readonly membersCache: Counter<'result'>;
   private readonly lockWait: Histogram;
   private readonly sendBatch: Histogram;
+  private readonly syncReads: Counter<'target'>;
+  private readonly readFallbacks: Counter<'replica' | 'reason'>;
+  private readonly replicaLagSeconds: Gauge<'replica'>;
+  private readonly replicaLagBytes: Gauge<'replica'>;
+  private readonly replicaUp: Gauge<'replica'>;
 
   constructor(registry: Registry) {
     this.conversationApi = new Histogram({
@@ -35,6 +41,36 @@ export class MessageApiMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry],
     });
+    this.syncReads = new Counter({
+      name: 'sync_reads_total',
+      help: 'Sync reads by the server that served them: a replica (host:port) or primary',
+      labelNames: ['target'] as const,
+      registers: [registry],
+    });
+    this.readFallbacks = new Counter({
+      name: 'read_replica_fallbacks_total',
+      help: 'Reads a replica could not serve (unreachable, recovery-conflict) that went elsewhere',
+      labelNames: ['replica', 'reason'] as const,
+      registers: [registry],
+    });
+    this.replicaLagSeconds = new Gauge({
+      name: 'read_replica_lag_seconds',
+      help: 'Age of the last transaction a replica applied while it has WAL left to apply (0: caught up), sampled',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+    });
+    this.replicaLagBytes = new Gauge({
+      name: 'read_replica_lag_bytes',
+      help: 'WAL bytes of the primary a replica has not applied yet, sampled',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+    });
+    this.replicaUp = new Gauge({
+      name: 'read_replica_up',
+      help: 'Whether the last lag sample reached the replica and the primary (1) or not (0)',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+    });
   }
 
   /** For ConversationApiDirectory. */
@@ -48,4 +84,20 @@ export class MessageApiMetrics {
 
   /** For MessageStore. */
   readonly lockWaitSeconds = (seconds: number): void => this.lockWait.observe(seconds);
+
+  /** For ReadReplicas. */
+  readonly readReplicasObserver: ReadReplicasObserver = {
+    served: (target) => this.syncReads.inc({ target }),
+    fallback: (replica, reason) => this.readFallbacks.inc({ replica, reason }),
+  };
+
+  /** Records one lag sample of every replica. */
+  replicaLag(samples: readonly ReplicaLag[]): void {
+    for (const s of samples) {
+      this.replicaUp.set({ replica: s.replica }, s.up ? 1 : 0);
+      if (!s.up) continue;
+      this.replicaLagSeconds.set({ replica: s.replica }, s.seconds);
+      this.replicaLagBytes.set({ replica: s.replica }, s.bytes);
+    }
+  }
 }

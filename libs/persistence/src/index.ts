@@ -5,5 +5,6 @@
  *   (outbox-relay), /conversations (conversation-stub), /testing (tests and tools only).
  */
 export * from './database';
+export * from './read-replicas';
 export * from './migrate';
 export * from './db-errors';

@@ -96,6 +96,23 @@ export const url = (doc: string, protocols: string[], def?: string): Var<string>
   },
 });
 
+/** A comma-separated list of URLs of the given protocols; empty (the default) is none. */
+export const urls = (doc: string, protocols: string[]): Var<string[]> => ({
+  doc,
+  default: [],
+  parse: (s) =>
+    s
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .map((part) => {
+        const u = new URL(part);
+        if (!protocols.includes(u.protocol))
+          throw new Error(`must be ${protocols.join(' or ')} URLs`);
+        return part;
+      }),
+});
+
 /** host:port, or a comma-separated list of them. */
 export const hostPorts = (doc: string, def?: string): Var<string> => ({
   doc,

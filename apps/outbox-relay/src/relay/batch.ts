@@ -142,9 +142,9 @@ export class BatchPublisher {
   private async rowFailed(row: PendingEvent, error: string): Promise<void> {
     const { source, metrics, logger, config } = this.deps;
     metrics.publishErrors.inc({ kind: 'record' });
-    const attempts = await source.recordFailure(row.id, error);
+    const attempts = await source.recordFailure(row, error);
     if (attempts >= config.maxAttempts) {
-      await source.park(row.id);
+      await source.park(row);
       metrics.deadLettered.inc();
       logger.error(
         {

@@ -1,5 +1,5 @@
 import type { ShardLease } from '@realchat/persistence/leases';
-import type { PendingEvent } from '@realchat/persistence/outbox';
+import type { OutboxRowRef, PendingEvent } from '@realchat/persistence/outbox';
 
 /**
  * What the relay needs from the world, as interfaces (Watermill's forwarder shape: the
@@ -8,7 +8,7 @@ import type { PendingEvent } from '@realchat/persistence/outbox';
  * (src/adapters/kafka-sink.ts); the unit tests use in-memory fakes of all four.
  */
 
-export type { PendingEvent, ShardLease };
+export type { OutboxRowRef, PendingEvent, ShardLease };
 
 /** The outbox as the relay reads and acknowledges it (OutboxStore). */
 export interface OutboxSource {
@@ -23,10 +23,13 @@ export interface OutboxSource {
     leases: readonly ShardLease[],
     replicaId: string,
   ): Promise<number>;
-  /** Records a failed attempt that was the row's own fault; returns the new attempt count. */
-  recordFailure(id: bigint, error: string): Promise<number>;
+  /**
+   * Records a failed attempt that was the row's own fault; returns the new attempt count. The
+   * row is named with its conversation, so the statement stays on one conversation's shard.
+   */
+  recordFailure(row: OutboxRowRef, error: string): Promise<number>;
   /** Moves a row that can never be published out of the outbox (outbox_dead_letters). */
-  park(id: bigint): Promise<void>;
+  park(row: OutboxRowRef): Promise<void>;
   /** One round trip to the database (readiness). */
   ping(): Promise<void>;
   /** Backlog gauges for /metrics. */

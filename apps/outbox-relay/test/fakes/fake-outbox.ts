@@ -78,7 +78,7 @@ export class FakeOutbox implements OutboxSource {
     return before - this.rows.length;
   }
 
-  async recordFailure(id: bigint, error: string): Promise<number> {
+  async recordFailure({ id }: { id: bigint }, error: string): Promise<number> {
     const r = this.rows.find((x) => x.id === id);
     if (!r) return 0;
     r.attempts++;
@@ -86,7 +86,7 @@ export class FakeOutbox implements OutboxSource {
     return r.attempts;
   }
 
-  async park(id: bigint): Promise<void> {
+  async park({ id }: { id: bigint }): Promise<void> {
     const i = this.rows.findIndex((x) => x.id === id);
     if (i < 0) return;
     const [r] = this.rows.splice(i, 1);

@@ -25,8 +25,8 @@ const saveDeletion = changeWithOutboxEvent(
   'message_delete',
   `UPDATE messages SET content = $2, metadata_json = $3, deleted_at = $4, deletion_sequence = $5,
                        deletion_mode = $6, deleted_by = $7
-   WHERE message_id = $1`,
-  7,
+   WHERE message_id = $1 AND conversation_id = $8`,
+  8,
 );
 
 /**
@@ -122,6 +122,7 @@ export class PgConversationTx {
           p.deletion.sequence,
           p.deletion.mode,
           p.deletion.actorUserId,
+          p.conversationId,
         ],
         event,
       ),

@@ -30,6 +30,12 @@ interface PendingRow {
   attempts: number;
 }
 
+/** An outbox row by its id and conversation (statements on one row stay on its shard). */
+export interface OutboxRowRef {
+  readonly id: bigint;
+  readonly conversationId: string;
+}
+
 /** The relay's view of the outbox: read pending rows, acknowledge, record failures, park. */
 export class OutboxStore {
   constructor(
@@ -107,27 +113,28 @@ export class OutboxStore {
   }
 
   /** Records a failed attempt that was the row's own fault; returns the new attempt count. */
-  async recordFailure(id: bigint, error: string): Promise<number> {
+  async recordFailure(row: OutboxRowRef, error: string): Promise<number> {
     return withDatabase('recording a publish failure', async () => {
       const entry = JSON.stringify([{ at: new Date().toISOString(), error }]);
       const { rows } = await this.db.pool.query<{ attempts: number }>(
-        'UPDATE outbox SET attempts = attempts + 1, error_history = error_history || $2::jsonb WHERE id = $1 RETURNING attempts',
-        [id.toString(), entry],
+        `UPDATE outbox SET attempts = attempts + 1, error_history = error_history || $2::jsonb
+         WHERE id = $1 AND conversation_id = $3 RETURNING attempts`,
+        [row.id.toString(), entry, row.conversationId],
       );
       return rows[0]?.attempts ?? 0;
     });
   }
 
   /** Moves a row that can never be published to outbox_dead_letters, in one statement. */
-  async park(id: bigint): Promise<void> {
+  async park(row: OutboxRowRef): Promise<void> {
     await withDatabase('parking an outbox row', () =>
       this.db.pool.query(
-        `WITH moved AS (DELETE FROM outbox WHERE id = $1 RETURNING *)
+        `WITH moved AS (DELETE FROM outbox WHERE id = $1 AND conversation_id = $2 RETURNING *)
          INSERT INTO outbox_dead_letters (id, event_id, conversation_id, key_hash, event_type, schema_version,
                                           payload, traceparent, created_at, attempts, errors)
          SELECT id, event_id, conversation_id, key_hash, event_type, schema_version, payload, traceparent,
                 created_at, attempts, error_history FROM moved`,
-        [id.toString()],
+        [row.id.toString(), row.conversationId],
       ),
     );
   }

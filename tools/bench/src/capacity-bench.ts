@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { Client } from 'pg';
+import { Stack } from '@realchat/testing';
+import { closedLoop, fmt } from './stats';
+
+const CONVERSATIONS = 100;
+// A typical short chat message (60 UTF-8 bytes); capacity math scales it (docs/scaling.md).
+const CONTENT = 'see you at the station at 6, I will bring the tickets. ok?';
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the "pid (comm) " prefix.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * The per-operation costs the capacity math of docs/scaling.md starts from:
+ * - CPU ms per SendMessage and per SyncMessages page (100 rows) in message-api and in the
+ *   Conversation API stub, from /proc over the whole loop (independent of how loaded the
+ *   machine is, unlike throughput);
+ * - bytes on disk per message: sends through the real path (gRPC, message-api, the outbox event
+ *   in the same transaction) with no relay running, so the outbox keeps its rows; then the size
+ *   of each table with its indexes (pg_total_relation_size) divided by the rows.
+ */
+export async function capacityBench(
+  databaseUrl: string,
+  seconds: number,
+  out: (line: string) => void,
+) {
+  const stack = await Stack.start({ databaseUrl });
+  try {
+    const conversations = stack.conversationApi();
+    const ids: string[] = [];
+    for (let i = 0; i < CONVERSATIONS; i++)
+      ids.push((await conversations.create(['alice', 'bob'])).conversation!.conversationId);
+    // One message-api, so that its CPU is all the calls' CPU.
+    const apis = Array.from({ length: 4 }, () => stack.messageApi(0));
+    const pids = { api: stack.apis[0].pid, stub: stack.stubPid };
+    const cpu = () => ({ api: cpuSeconds(pids.api), stub: cpuSeconds(pids.stub) });
+    const before = cpu();
+    const sent = await closedLoop(8, seconds * 1000, (w) =>
+      apis[w % apis.length].send('alice', {
+        conversationId: ids[Math.floor(Math.random() * ids.length)],
+        senderUserId: 'alice',
+        idempotencyKey: randomUUID(),
+        content: CONTENT,
+      }),
+    );
+    const afterSends = cpu();
+    const n = sent.perSecond * seconds;
+    out(
+      `CPU per SendMessage over ${fmt(n)} sends (8 clients): message-api ${fmt((1000 * (afterSends.api - before.api)) / n, 3)} ms, conversation-stub ${fmt((1000 * (afterSends.stub - before.stub)) / n, 3)} ms`,
+    );
+    const synced = await closedLoop(8, seconds * 1000, (w) =>
+      apis[w % apis.length].sync('bob', {
+        conversationId: ids[w % ids.length],
+        afterSequence: 0,
+        pageSize: 100,
+      }),
+    );
+    const afterSyncs = cpu();
+    const calls = synced.perSecond * seconds;
+    out(
+      `CPU per SyncMessages call over ${fmt(calls)} calls (8 clients, pages of up to 100 of ~${fmt(n / CONVERSATIONS)} messages): message-api ${fmt((1000 * (afterSyncs.api - afterSends.api)) / calls, 3)} ms, conversation-stub ${fmt((1000 * (afterSyncs.stub - afterSends.stub)) / calls, 3)} ms`,
+    );
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query('VACUUM ANALYZE messages, outbox');
+      const { rows } = await client.query<Record<string, string>>(
+        `SELECT (SELECT count(*) FROM messages) AS messages,
+                pg_relation_size('messages') AS messages_heap,
+                pg_indexes_size('messages') AS messages_indexes,
+                pg_total_relation_size('messages') AS messages_total,
+                (SELECT count(*) FROM outbox) AS outbox,
+                pg_total_relation_size('outbox') AS outbox_total,
+                (SELECT avg(length(payload)) FROM outbox) AS payload_avg`,
+      );
+      const r = Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
+      const per = (bytes: number, n: number) => fmt(bytes / n);
+      out(
+        `Storage: ${fmt(r.messages)} messages of ${Buffer.byteLength(CONTENT)} content bytes over ${CONVERSATIONS} conversations`,
+      );
+      out(
+        `  messages: ${per(r.messages_total, r.messages)} B/row with indexes (heap ${per(r.messages_heap, r.messages)}, indexes ${per(r.messages_indexes, r.messages)})`,
+      );
+      out(
+        `  outbox (not yet published): ${per(r.outbox_total, r.outbox)} B/row with indexes, payload ${fmt(r.payload_avg)} B`,
+      );
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await stack.stop();
+  }
+}
