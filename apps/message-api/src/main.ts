@@ -19,7 +19,9 @@ import {
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
 import { DeleteMessage } from './app/delete-message';
+import { EditMessage } from './app/edit-message';
 import type { ConversationDirectory, ConversationWrites, SyncPages } from './app/ports';
+import { ReadHistory } from './app/read-history';
 import { SendMessage } from './app/send-message';
 import { SyncMessages } from './app/sync-messages';
 import { loadMessageApiConfig } from './config';
@@ -73,6 +75,8 @@ runService('message-api', async () => {
       send: new SendMessage(messages, conversations, protoMessageEvents, limits),
       delete: new DeleteMessage(messages, conversations, protoMessageEvents),
       sync: new SyncMessages(messages, conversations),
+      history: new ReadHistory(messages, conversations),
+      edit: new EditMessage(messages, conversations, protoMessageEvents, limits),
     },
     {
       host: config.MESSAGE_API_HOST,

@@ -6,6 +6,7 @@ export type ErrorKind =
   | 'not-found'
   | 'already-exists'
   | 'failed-precondition'
+  | 'aborted'
   | 'unavailable'
   | 'deadline-exceeded';
 
@@ -15,17 +16,27 @@ export interface FieldViolation {
   readonly description: string;
 }
 
+/** Machine-readable cause of an error (becomes a google.rpc.ErrorInfo). */
+export interface ErrorInfo {
+  readonly reason: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
 /** Every expected failure of the domain and the use cases is a DomainError with a kind. */
 export class DomainError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
     readonly violations: readonly FieldViolation[] = [],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; info?: ErrorInfo },
   ) {
     super(message, options);
     this.name = 'DomainError';
+    this.info = options?.info ?? null;
   }
+
+  /** Structured cause, when the caller can act on it (e.g. the current version). */
+  readonly info: ErrorInfo | null;
 
   static invalid(violations: readonly FieldViolation[]): DomainError {
     const summary = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
@@ -38,6 +49,14 @@ export class DomainError extends Error {
 
   static permissionDenied(message: string): DomainError {
     return new DomainError('permission-denied', message);
+  }
+
+  static failedPrecondition(message: string): DomainError {
+    return new DomainError('failed-precondition', message);
+  }
+
+  static aborted(message: string, info: ErrorInfo): DomainError {
+    return new DomainError('aborted', message, [], { info });
   }
 
   static deadlineExceeded(message: string, cause?: unknown): DomainError {

@@ -1,6 +1,6 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { DomainError, ErrorKind } from '@realchat/domain';
-import { Any, BadRequest, Status } from '@realchat/proto';
+import { Any, BadRequest, ErrorInfo, Status } from '@realchat/proto';
 
 const CODE_OF_KIND: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
@@ -9,11 +9,15 @@ const CODE_OF_KIND: Record<ErrorKind, status> = {
   'not-found': status.NOT_FOUND,
   'already-exists': status.ALREADY_EXISTS,
   'failed-precondition': status.FAILED_PRECONDITION,
+  aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
   'deadline-exceeded': status.DEADLINE_EXCEEDED,
 };
 
 const BAD_REQUEST_TYPE_URL = 'type.googleapis.com/google.rpc.BadRequest';
+const ERROR_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
+/** google.rpc.ErrorInfo.domain of RealChat's errors. */
+export const ERROR_INFO_DOMAIN = 'message.realchat';
 
 /**
  * The one mapping from errors to gRPC status. Domain errors keep their kind; field violations
@@ -31,16 +35,26 @@ export function toStatus(e: unknown): Partial<StatusObject> & { code: status; in
   }
   const code = CODE_OF_KIND[e.kind];
   const metadata = new Metadata();
+  const details: Any[] = [];
   if (e.violations.length > 0) {
     const badRequest = BadRequest.encode({
       fieldViolations: e.violations.map((v) => ({ field: v.field, description: v.description })),
     }).finish();
-    const details = Status.encode({
-      code,
-      message: e.message,
-      details: [Any.fromPartial({ typeUrl: BAD_REQUEST_TYPE_URL, value: Buffer.from(badRequest) })],
+    details.push(
+      Any.fromPartial({ typeUrl: BAD_REQUEST_TYPE_URL, value: Buffer.from(badRequest) }),
+    );
+  }
+  if (e.info) {
+    const info = ErrorInfo.encode({
+      reason: e.info.reason,
+      domain: ERROR_INFO_DOMAIN,
+      metadata: { ...e.info.metadata },
     }).finish();
-    metadata.set('grpc-status-details-bin', Buffer.from(details));
+    details.push(Any.fromPartial({ typeUrl: ERROR_INFO_TYPE_URL, value: Buffer.from(info) }));
+  }
+  if (details.length > 0) {
+    const st = Status.encode({ code, message: e.message, details }).finish();
+    metadata.set('grpc-status-details-bin', Buffer.from(st));
   }
   return { code, details: e.message, metadata, internal: false };
 }
@@ -55,4 +69,15 @@ export function fieldViolationsOf(
   return st.details
     .filter((d) => d.typeUrl === BAD_REQUEST_TYPE_URL)
     .flatMap((d) => BadRequest.decode(d.value).fieldViolations);
+}
+
+/** Reads the google.rpc.ErrorInfo of an error status, if any (for clients/tests). */
+export function errorInfoOf(
+  metadata: Metadata | undefined,
+): { reason: string; domain: string; metadata: Record<string, string> } | null {
+  const raw = metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return null;
+  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+  const any = st.details.find((d) => d.typeUrl === ERROR_INFO_TYPE_URL);
+  return any ? ErrorInfo.decode(any.value) : null;
 }

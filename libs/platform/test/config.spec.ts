@@ -3,6 +3,7 @@ import { DomainError } from '@realchat/domain';
 import {
   bool,
   ConfigError,
+  errorInfoOf,
   fieldViolationsOf,
   hostPorts,
   int,
@@ -49,6 +50,8 @@ describe('toStatus', () => {
     ['unauthenticated', status.UNAUTHENTICATED],
     ['already-exists', status.ALREADY_EXISTS],
     ['unavailable', status.UNAVAILABLE],
+    ['failed-precondition', status.FAILED_PRECONDITION],
+    ['aborted', status.ABORTED],
   ] as const)('maps %s', (kind, code) => {
     expect(toStatus(new DomainError(kind, 'x')).code).toBe(code);
   });
@@ -60,6 +63,22 @@ describe('toStatus', () => {
     expect(fieldViolationsOf(st.metadata as Metadata)).toEqual([
       { field: 'content', description: 'must not be empty' },
     ]);
+  });
+
+  it('carries an error cause as google.rpc.ErrorInfo', () => {
+    const st = toStatus(
+      DomainError.aborted('stale', {
+        reason: 'VERSION_MISMATCH',
+        metadata: { current_version: '3' },
+      }),
+    );
+    expect(st.code).toBe(status.ABORTED);
+    expect(errorInfoOf(st.metadata as Metadata)).toEqual({
+      reason: 'VERSION_MISMATCH',
+      domain: 'message.realchat',
+      metadata: { current_version: '3' },
+    });
+    expect(fieldViolationsOf(st.metadata as Metadata)).toEqual([]);
   });
 
   it('hides unexpected errors behind INTERNAL', () => {
