@@ -6,7 +6,11 @@ import {
   DeleteMessageRequest,
   DeleteMessageResponse,
   DeletionMode,
+  EditMessageRequest,
+  EditMessageResponse,
   MessageApiClient,
+  ReadHistoryRequest,
+  ReadHistoryResponse,
   SendMessageRequest,
   SendMessageResponse,
   SyncMessagesRequest,
@@ -68,6 +72,22 @@ export class MessageApi {
     return call(
       (r, m, o, cb) => this.client.syncMessages(r, m, o, cb),
       SyncMessagesRequest.fromPartial(req),
+      userId,
+    );
+  }
+
+  edit(userId: string | null, req: Partial<EditMessageRequest>): Promise<EditMessageResponse> {
+    return call(
+      (r, m, o, cb) => this.client.editMessage(r, m, o, cb),
+      EditMessageRequest.fromPartial(req),
+      userId,
+    );
+  }
+
+  history(userId: string | null, req: Partial<ReadHistoryRequest>): Promise<ReadHistoryResponse> {
+    return call(
+      (r, m, o, cb) => this.client.readHistory(r, m, o, cb),
+      ReadHistoryRequest.fromPartial(req),
       userId,
     );
   }

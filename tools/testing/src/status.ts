@@ -1,10 +1,16 @@
 import { ServiceError, status } from '@grpc/grpc-js';
-import { fieldViolationsOf } from '@realchat/platform';
+import { errorInfoOf, fieldViolationsOf } from '@realchat/platform';
 
-/** Awaits a call that must fail; returns its status code, details and field violations. */
-export async function failure(
-  call: Promise<unknown>,
-): Promise<{ code: status; details: string; fields: string[] }> {
+/**
+ * Awaits a call that must fail; returns its status code, details, field violations and
+ * google.rpc.ErrorInfo.
+ */
+export async function failure(call: Promise<unknown>): Promise<{
+  code: status;
+  details: string;
+  fields: string[];
+  info: { reason: string; metadata: Record<string, string> } | null;
+}> {
   try {
     await call;
   } catch (e) {
@@ -14,6 +20,7 @@ export async function failure(
       code: err.code,
       details: err.details,
       fields: fieldViolationsOf(err.metadata).map((v) => v.field),
+      info: errorInfoOf(err.metadata),
     };
   }
   throw new Error('the call succeeded but should have failed');
