@@ -1,5 +1,8 @@
 import {
+  authConfigProblems,
+  authConfigSpec,
   grpcHealthConfigSpec,
+  grpcLimitsConfigSpec,
   int,
   LOG_LEVELS,
   loadConfig,
@@ -25,10 +28,14 @@ export const conversationStubConfigSpec = {
   ]),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
   ...grpcHealthConfigSpec,
+  ...grpcLimitsConfigSpec,
+  // Applies to the admin operations (create, add and remove participants); the reads and
+  // NextSequence are service calls from message-api, guarded by the transport (docs/security.md).
+  ...authConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
 
 export function loadConversationStubConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(conversationStubConfigSpec, env);
+  return loadConfig(conversationStubConfigSpec, env, [authConfigProblems]);
 }

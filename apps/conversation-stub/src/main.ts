@@ -3,7 +3,11 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
 import { Database } from '@realchat/persistence';
 import { ConversationStore } from '@realchat/persistence/conversations';
 import {
+  clientCertificatesRequired,
+  createAuthenticator,
   createLogger,
+  grpcLimitsOf,
+  logAuthMode,
   createMetricsRegistry,
   GrpcServerMetrics,
   observeDbPool,
@@ -22,6 +26,8 @@ import { conversationApiHandlers } from './grpc/conversation-api-handlers';
 runService('conversation-stub', async () => {
   const config = loadConversationStubConfig(process.env);
   const logger = createLogger('conversation-stub', config.LOG_LEVEL);
+  const authenticator = createAuthenticator(config, { required: false });
+  logAuthMode(logger, config.AUTH_MODE, clientCertificatesRequired(process.env));
   const registry = createMetricsRegistry();
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   observeDbPool(registry, db.pool);
@@ -41,13 +47,22 @@ runService('conversation-stub', async () => {
       logger,
     },
   );
-  const handlers = conversationApiHandlers(new Conversations(new ConversationStore(db)), logger);
+  const handlers = conversationApiHandlers(
+    new Conversations(new ConversationStore(db)),
+    logger,
+    authenticator,
+  );
   const { server, port } = await startGrpcServer(
     ConversationApiService,
     handlers,
     config.CONVERSATION_STUB_HOST,
     config.CONVERSATION_STUB_PORT,
-    { health, reflection: config.GRPC_REFLECTION, metrics: new GrpcServerMetrics(registry) },
+    {
+      health,
+      reflection: config.GRPC_REFLECTION,
+      metrics: new GrpcServerMetrics(registry),
+      limits: grpcLimitsOf(config),
+    },
   );
   await health.start();
   logger.info(
@@ -56,6 +71,7 @@ runService('conversation-stub', async () => {
       http: `${config.CONVERSATION_STUB_HTTP_HOST}:${http.port}`,
       ready: health.readiness().ready,
       reflection: config.GRPC_REFLECTION,
+      authMode: config.AUTH_MODE,
     },
     'conversation-stub serving realchat.conversation.v1.ConversationApi',
   );

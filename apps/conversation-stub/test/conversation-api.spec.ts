@@ -122,10 +122,24 @@ describe('conversation-stub ConversationApi', () => {
       displayName: '',
       avatarUrl: '',
     });
-    const a = await rpc<unknown, { sequence: number }>('nextSequence', { conversationId: c });
-    const b = await rpc<unknown, { sequence: number }>('nextSequence', { conversationId: c });
-    expect([a.sequence, b.sequence]).toEqual([1, 2]);
-    await expect(rpc('nextSequence', { conversationId: id() })).rejects.toMatchObject({
+    type Range = { sequence: number; firstSequence: number };
+    const next = (count: number, conversationId = c) =>
+      rpc<unknown, Range>('nextSequence', { conversationId, count });
+    const a = await next(0);
+    const b = await next(1);
+    expect([a, b]).toEqual([
+      { sequence: 1, firstSequence: 1 },
+      { sequence: 2, firstSequence: 2 },
+    ]);
+    expect(await next(5)).toEqual({ sequence: 7, firstSequence: 3 }); // one call, one range
+    for (const bad of [-1, 1001]) {
+      await expect(next(bad)).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: expect.stringContaining('count'),
+      });
+    }
+    expect(await next(0)).toEqual({ sequence: 8, firstSequence: 8 }); // refused calls took none
+    await expect(next(0, id())).rejects.toMatchObject({
       code: status.NOT_FOUND,
     });
   });

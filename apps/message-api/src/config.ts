@@ -1,6 +1,9 @@
 import { DEFAULT_LIMITS } from '@realchat/domain';
 import {
+  authConfigProblems,
+  authConfigSpec,
   grpcHealthConfigSpec,
+  grpcLimitsConfigSpec,
   hostPorts,
   int,
   LOG_LEVELS,
@@ -54,11 +57,28 @@ export const messageApiConfigSpec = {
     10_000,
     100,
   ),
+  SEND_BATCH_MAX: int(
+    'most sends to one conversation written by one group commit (1: each send on its own)',
+    128,
+    1,
+    1000,
+  ),
   ...grpcHealthConfigSpec,
+  ...grpcLimitsConfigSpec,
+  ...authConfigSpec,
+  // Per instance (adapters/token-bucket-limiter.ts); off by default so local runs and the
+  // benchmarks are not throttled; deploy/ turns it on.
+  SEND_RATE_PER_SECOND: int(
+    'sends per second one user may make on one instance, on average (0: no limit)',
+    0,
+    0,
+    100_000,
+  ),
+  SEND_RATE_BURST: int('sends one user may make at once before the rate applies', 20, 1, 100_000),
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
 
 export function loadMessageApiConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(messageApiConfigSpec, env);
+  return loadConfig(messageApiConfigSpec, env, [authConfigProblems]);
 }

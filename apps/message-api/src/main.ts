@@ -6,7 +6,11 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
 import { Database } from '@realchat/persistence';
 import { MessageStore } from '@realchat/persistence/messages';
 import {
+  clientCertificatesRequired,
+  createAuthenticator,
   createLogger,
+  grpcLimitsOf,
+  logAuthMode,
   createMetricsRegistry,
   GrpcServerMetrics,
   observeDbPool,
@@ -18,6 +22,7 @@ import {
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
+import { TokenBucketLimiter, UNLIMITED_SENDS } from './adapters/token-bucket-limiter';
 import { DeleteMessage } from './app/delete-message';
 import { EditMessage } from './app/edit-message';
 import type { ConversationDirectory, ConversationWrites, SyncPages } from './app/ports';
@@ -32,6 +37,8 @@ import { MessageApiMetrics } from './metrics';
 runService('message-api', async () => {
   const config = loadMessageApiConfig(process.env);
   const logger = createLogger('message-api', config.LOG_LEVEL);
+  const authenticator = createAuthenticator(config);
+  logAuthMode(logger, config.AUTH_MODE, clientCertificatesRequired(process.env));
   const registry = createMetricsRegistry();
   const metrics = new MessageApiMetrics(registry);
 
@@ -72,7 +79,14 @@ runService('message-api', async () => {
   });
   const { server, port } = await startMessageApiServer(
     {
-      send: new SendMessage(messages, conversations, protoMessageEvents, limits),
+      send: new SendMessage(messages, conversations, protoMessageEvents, limits, {
+        maxBatch: config.SEND_BATCH_MAX,
+        onBatch: metrics.sendBatchSize,
+        rate:
+          config.SEND_RATE_PER_SECOND > 0
+            ? new TokenBucketLimiter(config.SEND_RATE_PER_SECOND, config.SEND_RATE_BURST)
+            : UNLIMITED_SENDS,
+      }),
       delete: new DeleteMessage(messages, conversations, protoMessageEvents),
       sync: new SyncMessages(messages, conversations),
       history: new ReadHistory(messages, conversations),
@@ -86,6 +100,8 @@ runService('message-api', async () => {
       health,
       reflection: config.GRPC_REFLECTION,
       metrics: new GrpcServerMetrics(registry),
+      authenticator,
+      grpcLimits: grpcLimitsOf(config),
     },
   );
   await health.start();
@@ -97,6 +113,8 @@ runService('message-api', async () => {
       poolSize: config.DATABASE_POOL_SIZE,
       ready: health.readiness().ready,
       reflection: config.GRPC_REFLECTION,
+      authMode: config.AUTH_MODE,
+      sendRatePerSecond: config.SEND_RATE_PER_SECOND,
     },
     'message-api serving realchat.message.v1.MessageApi',
   );

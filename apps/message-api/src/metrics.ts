@@ -7,6 +7,7 @@ export class MessageApiMetrics {
   private readonly conversationApi: Histogram<'method' | 'code'>;
   private readonly membersCache: Counter<'result'>;
   private readonly lockWait: Histogram;
+  private readonly sendBatch: Histogram;
 
   constructor(registry: Registry) {
     this.conversationApi = new Histogram({
@@ -28,6 +29,12 @@ export class MessageApiMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     });
+    this.sendBatch = new Histogram({
+      name: 'message_send_batch_size',
+      help: 'Sends written by one group commit (one lock, one numbering call, one insert)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    });
   }
 
   /** For ConversationApiDirectory. */
@@ -35,6 +42,9 @@ export class MessageApiMetrics {
     call: (method, code, seconds) => this.conversationApi.observe({ method, code }, seconds),
     membersLookup: (result) => this.membersCache.inc({ result }),
   };
+
+  /** For SendMessage: the size of each group commit. */
+  readonly sendBatchSize = (sends: number): void => this.sendBatch.observe(sends);
 
   /** For MessageStore. */
   readonly lockWaitSeconds = (seconds: number): void => this.lockWait.observe(seconds);

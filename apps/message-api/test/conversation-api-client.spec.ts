@@ -45,8 +45,16 @@ describe('ConversationApiDirectory', () => {
           delayMs,
         );
       },
-      nextSequence: (_call: unknown, cb: (e: unknown, r?: unknown) => void) =>
-        cb(null, { sequence: 42 }),
+      // Answers ranges as v1.2 does, except for conversation "old-api", where it answers like
+      // a Conversation API that predates `count` (one number, no first_sequence).
+      nextSequence: (
+        call: { request: { conversationId: string; count: number } },
+        cb: (e: unknown, r?: unknown) => void,
+      ) => {
+        const n = Math.max(call.request.count, 1);
+        if (call.request.conversationId === 'old-api') cb(null, { sequence: 42, firstSequence: 0 });
+        else cb(null, { sequence: 41 + n, firstSequence: 42 });
+      },
     } as never);
     port = await new Promise((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
@@ -83,6 +91,14 @@ describe('ConversationApiDirectory', () => {
     await Promise.all(Array.from({ length: 10 }, () => d.members('c2')));
     expect(lookups - before).toBe(1);
     delayMs = 0;
+    d.close();
+  });
+
+  it('asks for a range, and takes one number from a Conversation API that predates ranges', async () => {
+    const d = directory(0);
+    expect(await d.nextSequences('c4', 5)).toEqual({ first: 42, last: 46 });
+    expect(await d.nextSequences('old-api', 5)).toEqual({ first: 42, last: 42 });
+    expect(await d.nextSequence('c4')).toBe(42);
     d.close();
   });
 

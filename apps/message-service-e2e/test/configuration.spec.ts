@@ -64,6 +64,18 @@ describe('a bad configuration', () => {
       },
       { CONVERSATION_STUB_HOST: '127.0.0.1' },
     ],
+    [
+      // jwt mode: the variables it needs are named with the others (docs/security.md).
+      'message-api',
+      { DATABASE_URL: 'mysql://db/realchat', JWT_ALGORITHMS: 'HS256,none', SEND_RATE_BURST: '0' },
+      { AUTH_MODE: 'jwt', JWT_CLOCK_SKEW_S: '5' },
+      ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_JWKS_FILE'],
+    ],
+    [
+      'conversation-stub',
+      { DATABASE_URL: 'http://db/realchat', JWT_JWKS_URL: 'ftp://keys/jwks.json' },
+      { AUTH_MODE: 'jwt', JWT_ISSUER: 'https://issuer.test', JWT_AUDIENCE: 'realchat' },
+    ],
   ] as [string, Record<string, string>, Record<string, string>, string[]?][])(
     '%s exits with status 2 naming every bad variable',
     async (app, bad, good, missing = []) => {

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import {
   DeletionMode,
   EventCollector,
@@ -7,6 +9,7 @@ import {
   Stack,
   status,
   testTopic,
+  TokenIssuer,
 } from '@realchat/testing';
 
 /**
@@ -77,5 +80,113 @@ describe('log hygiene (built apps at LOG_LEVEL=trace)', () => {
       ({ line }) => line.includes(marker) || /:\/\/[^/\s"]*:[^@\s"]+@/.test(line),
     );
     expect(leaks).toEqual([]);
+  });
+});
+
+/**
+ * Tokens and URL passwords: message-api and the conversation-stub run in AUTH_MODE=jwt at
+ * LOG_LEVEL=trace through accepted calls, every token attack and a spoofed x-user-id; no line
+ * may carry a token (or any part of one past its header) or the database password. A bad
+ * configuration echoes the variables it names, minus their passwords.
+ */
+describe('log hygiene: tokens and URL passwords (AUTH_MODE=jwt, LOG_LEVEL=trace)', () => {
+  let stack: Stack;
+  let issuer: TokenIssuer;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    databaseUrl = await freshDatabase('e2e_logs_tokens');
+    issuer = await TokenIssuer.create();
+    stack = await Stack.start({ databaseUrl, env: { ...issuer.env(), LOG_LEVEL: 'trace' } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('never logs a token or the database password', async () => {
+    const tokens: string[] = [];
+    const bearer = async (sub: string) => {
+      const md = await issuer.bearer(sub);
+      tokens.push(md.authorization.slice('Bearer '.length));
+      return md;
+    };
+    const api = stack.messageApi();
+    const { conversation } = await stack
+      .conversationApi()
+      .create(['alice', 'bob'], '', 'logs', await bearer('alice'));
+    const c = conversation!.conversationId;
+    const send = (md: Record<string, string>, user: string | null = null) =>
+      api.send(user, { conversationId: c, senderUserId: 'alice', content: 'hi' }, md);
+
+    await send(await bearer('alice'));
+    await api.sync(
+      null,
+      { conversationId: c, afterSequence: 0, pageSize: 10 },
+      await bearer('bob'),
+    );
+    expect((await failure(send(await bearer('alice'), 'mallory'))).code).toBe(
+      status.PERMISSION_DENIED,
+    );
+    for (const [, token] of await issuer.attacks('alice')) {
+      if (token === null) continue;
+      tokens.push(token);
+      expect((await failure(send({ authorization: `Bearer ${token}` }))).code).toBe(
+        status.UNAUTHENTICATED,
+      );
+    }
+
+    const linesOf = () =>
+      [stack.conversationStub, ...stack.apis].flatMap((p) =>
+        p.logs().map((l) => JSON.stringify(l)),
+      );
+    // Every refusal above was logged (at debug, with its details): the check below covers them.
+    // The lines arrive through pipes, so they are awaited, not assumed.
+    const refusals = tokens.length - 3; // all but the three accepted calls
+    const deadline = Date.now() + 10_000;
+    while (linesOf().filter((l) => l.includes('"request refused"')).length < refusals) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `fewer than ${refusals} refusals logged:\n${linesOf()
+            .filter((l) => l.includes('refused'))
+            .join('\n')}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const lines = linesOf();
+    // The payload and signature parts (a header alone says only alg and kid).
+    const secrets = tokens
+      .flatMap((t) => t.split('.').slice(1))
+      .filter((part) => part.length >= 16);
+    const password = new URL(databaseUrl).password;
+    expect(password.length).toBeGreaterThan(0);
+    const leaks = lines.filter(
+      (l) =>
+        secrets.some((s) => l.includes(s)) ||
+        /Bearer [\w-]{10,}/i.test(l) ||
+        l.includes(`:${password}@`),
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  it('names a bad database URL at start without its password', async () => {
+    const secret = `pw-${randomUUID()}`;
+    const stderr = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [path.resolve(__dirname, '../../../dist/apps/message-api/main.js')],
+        {
+          env: { PATH: process.env.PATH ?? '', DATABASE_URL: `mysql://app:${secret}@db/realchat` },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('error', reject);
+      child.once('exit', () => resolve(out));
+    });
+    expect(stderr).toContain('DATABASE_URL="mysql://app:***@db/realchat"');
+    expect(stderr).not.toContain(secret);
   });
 });

@@ -8,7 +8,8 @@ export type ErrorKind =
   | 'failed-precondition'
   | 'aborted'
   | 'unavailable'
-  | 'deadline-exceeded';
+  | 'deadline-exceeded'
+  | 'resource-exhausted';
 
 /** One wrong field of a request (becomes a google.rpc.BadRequest field violation). */
 export interface FieldViolation {
@@ -28,15 +29,19 @@ export class DomainError extends Error {
     readonly kind: ErrorKind,
     message: string,
     readonly violations: readonly FieldViolation[] = [],
-    options?: { cause?: unknown; info?: ErrorInfo },
+    options?: { cause?: unknown; info?: ErrorInfo; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';
     this.info = options?.info ?? null;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   /** Structured cause, when the caller can act on it (e.g. the current version). */
   readonly info: ErrorInfo | null;
+
+  /** For resource-exhausted: how long the caller should wait before retrying. */
+  readonly retryAfterMs?: number;
 
   static invalid(violations: readonly FieldViolation[]): DomainError {
     const summary = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
@@ -61,6 +66,11 @@ export class DomainError extends Error {
 
   static deadlineExceeded(message: string, cause?: unknown): DomainError {
     return new DomainError('deadline-exceeded', message, [], { cause });
+  }
+
+  /** The caller is over a limit; it may retry after `retryAfterMs` (google.rpc.RetryInfo). */
+  static resourceExhausted(message: string, retryAfterMs: number): DomainError {
+    return new DomainError('resource-exhausted', message, [], { retryAfterMs });
   }
 
   static unavailable(message: string, cause?: unknown): DomainError {

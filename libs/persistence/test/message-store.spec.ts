@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { validateSync } from '@realchat/domain';
 import { Database } from '../src';
 import { ConversationStore } from '../src/conversations';
-import { MessageStore } from '../src/messages';
+import { MessageStore, PgConversationTx } from '../src/messages';
 import { newMessage, testDatabase, uniqueId } from './support';
 
 let db: Database;
@@ -25,10 +25,8 @@ describe('MessageStore', () => {
   it('stores a message with its outbox event in one transaction', async () => {
     const c = uniqueId('conv');
     const m = newMessage(c, 1, 'hello', 'key-1');
-    await store.inConversation(c, {}, (tx) => tx.insertMessage(m, event(c)));
-    const found = await store.inConversation(c, {}, (tx) =>
-      tx.findByIdempotencyKey('alice', 'key-1'),
-    );
+    await store.inConversation(c, {}, (tx) => tx.insertMessages([{ message: m, event: event(c) }]));
+    const found = await store.inConversation(c, {}, (tx) => findByKey(tx, 'alice', 'key-1'));
     expect(found?.id).toBe(m.id);
     expect(await db.prisma.outboxEvent.count({ where: { conversationId: c } })).toBe(1);
   });
@@ -37,7 +35,7 @@ describe('MessageStore', () => {
     const c = uniqueId('conv');
     await expect(
       store.inConversation(c, {}, async (tx) => {
-        await tx.insertMessage(newMessage(c, 1), event(c));
+        await tx.insertMessages([{ message: newMessage(c, 1), event: event(c) }]);
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
@@ -80,7 +78,7 @@ describe('MessageStore', () => {
             const seq = (await numbers.nextSequence(c))!;
             // Later numbers may finish their work first; only the lock keeps commits in order.
             await new Promise((r) => setTimeout(r, Math.random() * 5));
-            await tx.insertMessage(newMessage(c, seq), event(c));
+            await tx.insertMessages([{ message: newMessage(c, seq), event: event(c) }]);
           }),
         ),
       );
@@ -143,7 +141,7 @@ describe('MessageStore', () => {
             );
           } else {
             const m = newMessage(c, ++position);
-            await tx.insertMessage(m, event(c));
+            await tx.insertMessages([{ message: m, event: event(c) }]);
             live.push(m);
           }
         });
@@ -160,7 +158,7 @@ describe('MessageStore', () => {
     const c = uniqueId('conv');
     const msgs = [1, 2, 3, 4].map((s) => newMessage(c, s));
     await store.inConversation(c, {}, async (tx) => {
-      for (const m of msgs) await tx.insertMessage(m, event(c));
+      for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
       await tx.saveDeletion(
         msgs[0].deleted({ sequence: 5, deletedAt: new Date(), mode: 'hard', actorUserId: 'alice' }),
         event(c),
@@ -181,3 +179,12 @@ describe('MessageStore', () => {
     ]);
   });
 });
+
+/** The message stored under one (sender, idempotency key), or null. */
+async function findByKey(
+  tx: Pick<PgConversationTx, 'findByIdempotencyKeys'>,
+  senderUserId: string,
+  idempotencyKey: string,
+) {
+  return (await tx.findByIdempotencyKeys([{ senderUserId, idempotencyKey }]))[0] ?? null;
+}

@@ -1,3 +1,5 @@
+import { maskUrlPasswords } from './redact';
+
 /**
  * Typed configuration from environment variables, read once at start-up by main.ts.
  * Every variable is documented where it is declared; all invalid ones are reported together.
@@ -20,8 +22,16 @@ export class ConfigError extends Error {
 type Spec = Record<string, Var<unknown>>;
 type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends Var<infer T> ? T : never };
 
-/** Parses `env` against `spec`; throws one ConfigError naming every bad variable. */
-export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv): Parsed<S> {
+/**
+ * Parses `env` against `spec`; throws one ConfigError naming every bad variable. `checks` are
+ * rules across variables (e.g. AUTH_MODE=jwt needs JWT_ISSUER); they see the variables that
+ * parsed, and their problems are reported with the others.
+ */
+export function loadConfig<S extends Spec>(
+  spec: S,
+  env: NodeJS.ProcessEnv,
+  checks: ((parsed: Partial<Parsed<S>>) => string[])[] = [],
+): Parsed<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, v] of Object.entries(spec)) {
@@ -34,9 +44,13 @@ export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv): Par
     try {
       out[name] = v.parse(raw);
     } catch (e) {
-      problems.push(`${name}=${JSON.stringify(raw)}: ${(e as Error).message} (${v.doc})`);
+      // The value is echoed to help, minus any URL password (config errors reach the logs).
+      problems.push(
+        `${name}=${JSON.stringify(maskUrlPasswords(raw))}: ${(e as Error).message} (${v.doc})`,
+      );
     }
   }
+  for (const check of checks) problems.push(...check(out as Partial<Parsed<S>>));
   if (problems.length) throw new ConfigError(problems);
   return out as Parsed<S>;
 }

@@ -1,6 +1,7 @@
 import type { ServiceHealth } from './grpc-health';
 import type { GrpcServerMetrics } from './grpc-metrics';
 import { withMalformedRequestsRejected } from './grpc-malformed';
+import { DEFAULT_GRPC_LIMITS, GrpcLimits, grpcLimitOptions } from './grpc-limits';
 import { addReflection } from './grpc-reflection';
 import { handlersSettled } from './grpc-unary';
 import {
@@ -25,6 +26,8 @@ export interface GrpcServerOptions {
   readonly reflection?: boolean;
   /** Records grpc_server_* for every call of the service. */
   readonly metrics?: GrpcServerMetrics;
+  /** What one connection may cost (grpc-limits.ts); the defaults when unset. */
+  readonly limits?: GrpcLimits;
 }
 
 /** The full name of a service, e.g. realchat.message.v1.MessageApi. */
@@ -45,6 +48,7 @@ export async function startGrpcServer(
   options: GrpcServerOptions = {},
 ): Promise<{ server: Server; port: number }> {
   const server = new Server({
+    ...grpcLimitOptions(options.limits ?? DEFAULT_GRPC_LIMITS),
     'grpc.max_receive_message_length': options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     'grpc.keepalive_permit_without_calls': 1,
   });

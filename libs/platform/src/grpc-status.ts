@@ -1,6 +1,6 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { DomainError, ErrorKind } from '@realchat/domain';
-import { Any, BadRequest, ErrorInfo, Status } from '@realchat/proto';
+import { Any, BadRequest, ErrorInfo, RetryInfo, Status } from '@realchat/proto';
 
 const CODE_OF_KIND: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
@@ -12,12 +12,14 @@ const CODE_OF_KIND: Record<ErrorKind, status> = {
   aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
   'deadline-exceeded': status.DEADLINE_EXCEEDED,
+  'resource-exhausted': status.RESOURCE_EXHAUSTED,
 };
 
 const BAD_REQUEST_TYPE_URL = 'type.googleapis.com/google.rpc.BadRequest';
 const ERROR_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
 /** google.rpc.ErrorInfo.domain of RealChat's errors. */
 export const ERROR_INFO_DOMAIN = 'message.realchat';
+const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /**
  * The one mapping from errors to gRPC status. Domain errors keep their kind; field violations
@@ -52,9 +54,16 @@ export function toStatus(e: unknown): Partial<StatusObject> & { code: status; in
     }).finish();
     details.push(Any.fromPartial({ typeUrl: ERROR_INFO_TYPE_URL, value: Buffer.from(info) }));
   }
+  if (e.retryAfterMs !== undefined) {
+    const ms = Math.max(0, Math.ceil(e.retryAfterMs));
+    const retryInfo = RetryInfo.encode({
+      retryDelay: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 },
+    }).finish();
+    details.push(Any.fromPartial({ typeUrl: RETRY_INFO_TYPE_URL, value: Buffer.from(retryInfo) }));
+  }
   if (details.length > 0) {
-    const st = Status.encode({ code, message: e.message, details }).finish();
-    metadata.set('grpc-status-details-bin', Buffer.from(st));
+    const encoded = Status.encode({ code, message: e.message, details }).finish();
+    metadata.set('grpc-status-details-bin', Buffer.from(encoded));
   }
   return { code, details: e.message, metadata, internal: false };
 }
@@ -80,4 +89,15 @@ export function errorInfoOf(
   const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
   const any = st.details.find((d) => d.typeUrl === ERROR_INFO_TYPE_URL);
   return any ? ErrorInfo.decode(any.value) : null;
+}
+
+/** The google.rpc.RetryInfo delay of an error status in milliseconds (for clients/tests). */
+export function retryDelayMsOf(metadata: Metadata | undefined): number | undefined {
+  const raw = metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return undefined;
+  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+  const info = st.details.find((d) => d.typeUrl === RETRY_INFO_TYPE_URL);
+  if (!info) return undefined;
+  const delay = RetryInfo.decode(info.value).retryDelay;
+  return delay ? delay.seconds * 1000 + Math.round(delay.nanos / 1_000_000) : undefined;
 }

@@ -12,6 +12,11 @@ import { activeTraceparent } from './trace-context';
 export interface CallContext {
   /** The acting user from metadata `x-user-id` ('' when absent; see requireUser). */
   readonly userId: string;
+  /**
+   * Metadata `authorization` as sent (a Bearer token in AUTH_MODE=jwt). Only an Authenticator
+   * reads it; the context it returns no longer carries it, so use cases never see a token.
+   */
+  readonly authorization?: string;
   /** The client's deadline, if it set one. */
   readonly deadline?: Date;
   /**
@@ -30,6 +35,7 @@ function callContext(call: ServerUnaryCall<unknown, unknown>): CallContext {
   const deadline = d instanceof Date ? d : Number.isFinite(d) ? new Date(d) : undefined;
   return {
     userId: one('x-user-id') ?? '',
+    authorization: one('authorization'),
     deadline,
     traceparent: activeTraceparent() ?? one('traceparent'),
   };

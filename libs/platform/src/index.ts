@@ -11,3 +11,6 @@ export * from './health-config';
 export * from './metrics';
 export * from './grpc-metrics';
 export * from './http-probes';
+export * from './auth';
+export * from './grpc-limits';
+export * from './redact';

@@ -1,6 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { DomainError } from '@realchat/domain';
 import {
+  authConfigProblems,
+  authConfigSpec,
   bool,
   ConfigError,
   errorInfoOf,
@@ -9,6 +11,7 @@ import {
   int,
   loadConfig,
   str,
+  retryDelayMsOf,
   toStatus,
   url,
 } from '../src';
@@ -81,6 +84,13 @@ describe('toStatus', () => {
     expect(fieldViolationsOf(st.metadata as Metadata)).toEqual([]);
   });
 
+  it('carries the retry delay of resource-exhausted as google.rpc.RetryInfo', () => {
+    const st = toStatus(DomainError.resourceExhausted('too fast', 1500));
+    expect(st.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(retryDelayMsOf(st.metadata as Metadata)).toBe(1500);
+    expect(fieldViolationsOf(st.metadata as Metadata)).toEqual([]);
+  });
+
   it('hides unexpected errors behind INTERNAL', () => {
     const st = toStatus(new TypeError('secret stack'));
     expect(st).toMatchObject({ code: status.INTERNAL, details: 'internal error', internal: true });
@@ -104,5 +114,36 @@ describe('bool', () => {
     expect(() => loadConfig({ FLAG: bool('a flag', true) }, { FLAG: 'maybe' })).toThrow(
       /FLAG="maybe": must be true or false/,
     );
+  });
+});
+
+describe('loadConfig with AUTH_MODE', () => {
+  const load = (env: Record<string, string>) =>
+    loadConfig({ ...authConfigSpec, DATABASE_URL: url('db', ['postgresql:']) }, env, [
+      authConfigProblems,
+    ]);
+
+  it('defaults to trusted-header and needs nothing else', () => {
+    expect(load({ DATABASE_URL: 'postgresql://h/db' }).AUTH_MODE).toBe('trusted-header');
+  });
+
+  it('names every missing jwt variable, with the other problems, and masks URL passwords', () => {
+    const e = (() => {
+      try {
+        load({ AUTH_MODE: 'jwt', DATABASE_URL: 'mysql://u:hunter2@h/db', JWT_ALGORITHMS: 'HS256' });
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.problems.map((p) => p.split(/[ =]/)[0])).toEqual([
+      'JWT_ALGORITHMS',
+      'DATABASE_URL',
+      'JWT_ISSUER',
+      'JWT_AUDIENCE',
+      'JWT_JWKS_FILE',
+    ]);
+    expect(e.message).not.toContain('hunter2');
   });
 });

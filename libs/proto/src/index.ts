@@ -4,6 +4,7 @@
  */
 export * from './gen/google/protobuf/timestamp';
 export * from './gen/google/protobuf/any';
+export * from './gen/google/protobuf/duration';
 export * from './gen/google/rpc/status';
 export * from './gen/google/rpc/error_details';
 export * from './gen/realchat/shared/v1/envelope';

@@ -1,6 +1,6 @@
 /**
  * Benchmarks (figures, never assertions):
- * `npm run bench -- [send|sync|history|relay|all] [seconds] [--tracing]`.
+ * `npm run bench -- [send|hot|sync|history|relay|all] [seconds] [--tracing]`.
  * `history` loads 1M messages into one conversation (about a minute) to time backward pages.
  * Starts what it needs (local PostgreSQL/Kafka unless given), uses a fresh database per
  * benchmark, and runs the reference (pgbench, Kafka's ProducerPerformance) in the same run.
@@ -13,6 +13,7 @@ import { ensureInfra, REPO_ROOT } from '@realchat/infra';
 import { createScratchDatabase } from '@realchat/persistence/testing';
 import { OtlpReceiver } from '@realchat/testing';
 import { historyBench } from './history-bench';
+import { hotBench } from './hot-bench';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
 import { syncBench } from './sync-bench';
@@ -45,6 +46,8 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
       await receiver.close();
     }
   }
+  if (which === 'hot' || which === 'all')
+    await hotBench(await db('hot'), kafkaBrokers, seconds, out);
   if (which === 'sync' || which === 'all') await syncBench(await db('sync'), seconds, out);
   if (which === 'history' || which === 'all') await historyBench(await db('history'), seconds, out);
   if (which === 'relay' || which === 'all')

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
 /** Latency percentiles (ms) of a list of samples. */
 export function percentiles(samples: number[]): { p50: number; p99: number; max: number } {
   if (samples.length === 0) return { p50: 0, p99: 0, max: 0 };
@@ -14,7 +17,6 @@ export async function peakRss<T>(
   pids: Record<string, number>,
   work: () => Promise<T>,
 ): Promise<{ result: T; rssMb: Record<string, number> }> {
-  const fs = await import('node:fs');
   const peak: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
   const sample = () => {
     for (const [name, pid] of Object.entries(pids)) {
@@ -99,3 +101,39 @@ export async function openLoop(
   await Promise.all(pending);
   return { errors, skipped, ...percentiles(latencies), count: latencies.length };
 }
+
+let clockTicks: number | undefined;
+
+/** CPU time (ms, user + system) that process `pid` has used so far, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "(comm)": state is field 3, utime 14 and stime 15 (proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
+/**
+ * CPU milliseconds per operation of each process while `work` runs, and in total:
+ * `work` returns how many operations it completed.
+ */
+export async function cpuPerOp(
+  pids: Record<string, number>,
+  work: () => Promise<number>,
+): Promise<{ ops: number; perOpMs: Record<string, number>; totalMs: number }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  const ops = await work();
+  const perOpMs: Record<string, number> = {};
+  let totalMs = 0;
+  for (const [k, pid] of Object.entries(pids)) {
+    perOpMs[k] = ops > 0 ? (cpuMs(pid) - before[k]) / ops : NaN;
+    totalMs += perOpMs[k];
+  }
+  return { ops, perOpMs, totalMs };
+}
+
+/** "message-api 0.41, conversation-stub 0.22 (total 0.63) ms/op". */
+export const fmtCpu = (c: { perOpMs: Record<string, number>; totalMs: number }): string =>
+  `${Object.entries(c.perOpMs)
+    .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+    .join(', ')} (total ${fmt(c.totalMs, 2)}) ms CPU/op`;

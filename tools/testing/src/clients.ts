@@ -1,4 +1,4 @@
-import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import { ChannelOptions, credentials, Metadata, ServiceError } from '@grpc/grpc-js';
 import {
   ConversationApiClient,
   ConversationType,
@@ -39,8 +39,9 @@ function call<Req, Res>(
 /** The generated MessageApi client with the acting user as `x-user-id` (null: none sent). */
 export class MessageApi {
   readonly client: MessageApiClient;
-  constructor(address: string) {
-    this.client = new MessageApiClient(address, credentials.createInsecure());
+  /** `options`: e.g. `grpc.use_local_subchannel_pool` for a connection of its own. */
+  constructor(address: string, options: ChannelOptions = {}) {
+    this.client = new MessageApiClient(address, credentials.createInsecure(), options);
   }
 
   /** `metadata`: extra gRPC metadata, e.g. a W3C `traceparent`. */
@@ -68,11 +69,16 @@ export class MessageApi {
     );
   }
 
-  sync(userId: string | null, req: Partial<SyncMessagesRequest>): Promise<SyncMessagesResponse> {
+  sync(
+    userId: string | null,
+    req: Partial<SyncMessagesRequest>,
+    metadata: Record<string, string> = {},
+  ): Promise<SyncMessagesResponse> {
     return call(
       (r, m, o, cb) => this.client.syncMessages(r, m, o, cb),
       SyncMessagesRequest.fromPartial(req),
       userId,
+      metadata,
     );
   }
 
@@ -106,11 +112,12 @@ export class ConversationApi {
     this.client = new ConversationApiClient(address, credentials.createInsecure());
   }
 
-  /** A group conversation; the first user is its ADMIN. */
+  /** A group conversation; the first user is its ADMIN. `metadata`: e.g. `authorization`. */
   create(
     users: string[],
     conversationId = '',
     displayName = 'test',
+    metadata: Record<string, string> = {},
   ): Promise<CreateConversationResponse> {
     return call(
       (r, m, o, cb) => this.client.createConversation(r, m, o, cb),
@@ -122,6 +129,7 @@ export class ConversationApi {
         participantUserIds: users,
       },
       null,
+      metadata,
     );
   }
 
@@ -129,11 +137,13 @@ export class ConversationApi {
     conversationId: string,
     actorUserId: string,
     targetUserId: string,
+    metadata: Record<string, string> = {},
   ): Promise<unknown> {
     return call(
       (r, m, o, cb) => this.client.removeParticipant(r, m, o, cb),
       { conversationId, actorUserId, targetUserId },
       null,
+      metadata,
     );
   }
 

@@ -22,3 +22,4 @@ export * from './sends';
 export * from './stack';
 export * from './status';
 export * from './test-topic';
+export * from './token-issuer';

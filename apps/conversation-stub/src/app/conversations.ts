@@ -6,6 +6,9 @@ import type {
   ConversationStore,
 } from '@realchat/persistence/conversations';
 
+/** Most numbers one NextSequence call may take (realchat.conversation.v1 NextSequenceRequest.count). */
+export const MAX_SEQUENCE_RANGE = 1000;
+
 export interface CreateConversationInput {
   conversationId: string;
   kind: ConversationKind | null;
@@ -91,13 +94,24 @@ export class Conversations {
     await this.store.removeParticipant(conversationId, target);
   }
 
-  async nextSequence(conversationId: string): Promise<number> {
+  /**
+   * Hands out the next `count` numbers (0 means 1) as one range: a message-api group commit
+   * numbers a whole batch with one call.
+   */
+  async nextSequence(
+    conversationId: string,
+    count = 1,
+  ): Promise<{ first: number; last: number }> {
     const v = new Violations();
     checkId(v, 'conversation_id', conversationId);
+    if (!Number.isInteger(count) || count < 0 || count > MAX_SEQUENCE_RANGE) {
+      v.add('count', `must be between 0 and ${MAX_SEQUENCE_RANGE} (0 means 1), got ${count}`);
+    }
     v.throwIfAny();
-    const n = await this.store.nextSequence(conversationId);
-    if (n === null) throw DomainError.notFound(`conversation ${conversationId} not found`);
-    return n;
+    const n = Math.max(count, 1);
+    const last = await this.store.nextSequence(conversationId, n);
+    if (last === null) throw DomainError.notFound(`conversation ${conversationId} not found`);
+    return { first: last - n + 1, last };
   }
 
   private async checkedMembership(

@@ -8,7 +8,7 @@ import {
   NextSequenceResponse,
 } from '@realchat/proto';
 import { LRUCache } from 'lru-cache';
-import type { ConversationDirectory } from '../app/ports';
+import type { ConversationDirectory, SequenceRange } from '../app/ports';
 import { conversationApiAnswers } from './conversation-api-health';
 
 export interface ConversationApiOptions {
@@ -97,14 +97,27 @@ export class ConversationApiDirectory implements ConversationDirectory {
   }
 
   async nextSequence(conversationId: string, deadline?: Date): Promise<number> {
+    return (await this.nextSequences(conversationId, 1, deadline)).last;
+  }
+
+  /**
+   * Up to `count` consecutive numbers in one call. A Conversation API that predates the range
+   * (no first_sequence in its answer) hands out one number; the caller asks again for the rest.
+   */
+  async nextSequences(
+    conversationId: string,
+    count: number,
+    deadline?: Date,
+  ): Promise<SequenceRange> {
     const res = await this.call<NextSequenceRequest, NextSequenceResponse>(
       'NextSequence',
       (req, md, opts, cb) => this.client.nextSequence(req, md, opts, cb),
-      { conversationId },
+      { conversationId, count: count > 1 ? count : 0 },
       this.deadline(deadline),
       `conversation ${conversationId}`,
     );
-    return res.sequence;
+    const first = res.firstSequence > 0 ? res.firstSequence : res.sequence;
+    return { first, last: res.sequence };
   }
 
   /** One call, timed and reported to the observer by method and gRPC status. */

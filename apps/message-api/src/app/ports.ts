@@ -22,15 +22,38 @@ export interface ConversationDirectory {
   members(conversationId: string, deadline?: Date): Promise<ConversationMembers>;
   /** The conversation's next sequence number. Call only while holding its write lock. */
   nextSequence(conversationId: string, deadline?: Date): Promise<number>;
+  /**
+   * Up to `count` consecutive numbers in one call (at least one; fewer when the Conversation
+   * API predates ranges). Call only while holding the conversation's write lock.
+   */
+  nextSequences(conversationId: string, count: number, deadline?: Date): Promise<SequenceRange>;
+}
+
+/** Consecutive sequence numbers first..last. */
+export interface SequenceRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** A new message and the event that announces it. */
+export interface NewMessage {
+  readonly message: Message;
+  readonly event: OutboxEventInput;
 }
 
 /** What a use case may do while it holds a conversation's write lock. */
 export interface ConversationTx {
-  findByIdempotencyKey(senderUserId: string, idempotencyKey: string): Promise<Message | null>;
+  /** The messages already stored under any of these (sender, idempotency key) pairs. */
+  findByIdempotencyKeys(
+    keys: readonly { senderUserId: string; idempotencyKey: string }[],
+  ): Promise<Message[]>;
   /** The message if it belongs to this conversation. */
   findMessage(messageId: string): Promise<Message | null>;
-  /** Stores a new message with its outbox event: both or neither. */
-  insertMessage(message: Message, event: OutboxEventInput): Promise<void>;
+  /**
+   * Stores new messages with their outbox events, all or none; the events are published in
+   * the order given.
+   */
+  insertMessages(batch: readonly NewMessage[]): Promise<void>;
   /** Stores a message's (new) deletion with its outbox event: both or neither. */
   saveDeletion(message: Message, event: OutboxEventInput): Promise<void>;
   /** Stores a message's (new) edit (content, metadata, version, edit) with its outbox event. */
@@ -74,4 +97,10 @@ export interface MessageEvents {
   ): OutboxEventInput;
   /** The edited message (its new content, version and edit sequence). */
   messageEdited(message: MessageView, editorUserId: string, traceparent?: string): OutboxEventInput;
+}
+
+/** The per-sender limit on sends (abuse protection; see adapters/token-bucket-limiter.ts). */
+export interface SendRateLimit {
+  /** Takes one send from `senderUserId`'s allowance: 0 if allowed, else ms until one is. */
+  take(senderUserId: string): number;
 }

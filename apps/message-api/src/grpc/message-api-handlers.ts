@@ -1,4 +1,10 @@
-import { CallContext, Logger, requireUser, unary } from '@realchat/platform';
+import {
+  Authenticator,
+  CallContext,
+  Logger,
+  TrustedHeaderAuthenticator,
+  unary,
+} from '@realchat/platform';
 import type { MessageApiServer } from '@realchat/proto';
 import type { DeleteMessage } from '../app/delete-message';
 import type { EditMessage } from '../app/edit-message';
@@ -26,7 +32,11 @@ export interface UseCases {
 }
 
 /** realchat.message.v1.MessageApi: proto -> command -> proto, nothing else. */
-export function messageApiHandlers(useCases: UseCases, logger: Logger): MessageApiServer {
+export function messageApiHandlers(
+  useCases: UseCases,
+  logger: Logger,
+  authenticator: Authenticator = new TrustedHeaderAuthenticator(),
+): MessageApiServer {
   /** One authenticated method: request -> input, run the use case, result -> response. */
   const method = <Req, In, Out, Res>(
     name: string,
@@ -35,9 +45,10 @@ export function messageApiHandlers(useCases: UseCases, logger: Logger): MessageA
     toResponse: (out: Out) => Res,
   ) =>
     unary<Req, Res>(name, logger, async (req, ctx) => {
-      // Who is calling comes first: a caller without x-user-id learns nothing about its request
-      // (UNAUTHENTICATED even when a field is also wrong; e.g. an unknown deletion mode).
-      const caller = requireUser(ctx);
+      // Who is calling comes first: a caller without x-user-id (or a valid token) learns nothing
+      // about its request (UNAUTHENTICATED even when a field is also wrong; e.g. an unknown
+      // deletion mode).
+      const caller = await authenticator.authenticate(ctx);
       return toResponse(await useCase.execute(toInput(req), caller));
     });
 

@@ -1,6 +1,8 @@
 import type { MessageLimits } from '@realchat/domain';
 import {
+  Authenticator,
   DEFAULT_MAX_RECEIVE_BYTES,
+  GrpcLimits,
   GrpcServerMetrics,
   Logger,
   ServiceHealth,
@@ -37,11 +39,14 @@ export function startMessageApiServer(
     health?: ServiceHealth;
     reflection?: boolean;
     metrics?: GrpcServerMetrics;
+    /** Who the caller is (AUTH_MODE); trusted-header when unset. */
+    authenticator?: Authenticator;
+    grpcLimits?: GrpcLimits;
   },
 ): Promise<{ server: Server; port: number }> {
   return startGrpcServer(
     MessageApiService,
-    messageApiHandlers(useCases, options.logger),
+    messageApiHandlers(useCases, options.logger, options.authenticator),
     options.host,
     options.port,
     {
@@ -49,6 +54,7 @@ export function startMessageApiServer(
       health: options.health,
       reflection: options.reflection,
       metrics: options.metrics,
+      limits: options.grpcLimits,
     },
   );
 }

@@ -7,7 +7,7 @@ import {
   validateSync,
 } from '@realchat/domain';
 import type { OutboxEventInput } from '@realchat/persistence/outbox';
-import type { ConversationWrites, SyncPages } from '../../src/app/ports';
+import type { ConversationTx, ConversationWrites, SyncPages } from '../../src/app/ports';
 
 export interface StoreUnderTest {
   readonly store: ConversationWrites & SyncPages;
@@ -32,12 +32,14 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
     it('finds an inserted message by idempotency key and by id, only in its conversation', async () => {
       const c = conversation();
       const m = message(c, 1, 'hello', 'key-1');
-      await store.inConversation(c, {}, (tx) => tx.insertMessage(m, event(c)));
+      await store.inConversation(c, {}, (tx) =>
+        tx.insertMessages([{ message: m, event: event(c) }]),
+      );
       // One statement at a time: a transaction runs on one connection.
       const [byKey, byId, otherSender] = await store.inConversation(c, {}, async (tx) => [
-        await tx.findByIdempotencyKey('alice', 'key-1'),
+        await findByKey(tx, 'alice', 'key-1'),
         await tx.findMessage(m.id),
-        await tx.findByIdempotencyKey('bob', 'key-1'),
+        await findByKey(tx, 'bob', 'key-1'),
       ]);
       expect(byKey?.props).toEqual(m.props);
       expect(byId?.props).toEqual(m.props);
@@ -45,14 +47,16 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       const other = conversation();
       expect(await store.inConversation(other, {}, (tx) => tx.findMessage(m.id))).toBeNull();
       expect(
-        await store.inConversation(other, {}, (tx) => tx.findByIdempotencyKey('alice', 'key-1')),
+        await store.inConversation(other, {}, (tx) => findByKey(tx, 'alice', 'key-1')),
       ).toBeNull();
     });
 
     it('saves a deletion; a hard one erases content and metadata', async () => {
       const c = conversation();
       const m = message(c, 1, 'secret');
-      await store.inConversation(c, {}, (tx) => tx.insertMessage(m, event(c)));
+      await store.inConversation(c, {}, (tx) =>
+        tx.insertMessages([{ message: m, event: event(c) }]),
+      );
       const deletedAt = new Date();
       const soft = m.deleted({ sequence: 2, deletedAt, mode: 'soft', actorUserId: 'alice' });
       await store.inConversation(c, {}, (tx) => tx.saveDeletion(soft, event(c)));
@@ -73,7 +77,7 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       const m = message(c, 1, 'x', 'k');
       await expect(
         store.inConversation(c, {}, async (tx) => {
-          await tx.insertMessage(m, event(c));
+          await tx.insertMessages([{ message: m, event: event(c) }]);
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
@@ -84,10 +88,12 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
     it('refuses a second message with the same idempotency key', async () => {
       const c = conversation();
       await store.inConversation(c, {}, (tx) =>
-        tx.insertMessage(message(c, 1, 'a', 'k'), event(c)),
+        tx.insertMessages([{ message: message(c, 1, 'a', 'k'), event: event(c) }]),
       );
       await expect(
-        store.inConversation(c, {}, (tx) => tx.insertMessage(message(c, 2, 'b', 'k'), event(c))),
+        store.inConversation(c, {}, (tx) =>
+          tx.insertMessages([{ message: message(c, 2, 'b', 'k'), event: event(c) }]),
+        ),
       ).rejects.toThrow();
       expect((await store.readSync(page(c, 0, 10))).messages).toHaveLength(1);
     });
@@ -96,7 +102,7 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       const c = conversation();
       const msgs = [1, 2, 3, 4].map((s) => message(c, s));
       await store.inConversation(c, {}, async (tx) => {
-        for (const m of msgs) await tx.insertMessage(m, event(c));
+        for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
       });
       const deletedAt = new Date();
       await store.inConversation(c, {}, async (tx) => {
@@ -136,16 +142,16 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
     it('saves an edit in place: new content, version, edit position; no earlier version kept', async () => {
       const c = conversation();
       const m = message(c, 1, 'helo', 'k');
-      await store.inConversation(c, {}, (tx) => tx.insertMessage(m, event(c)));
+      await store.inConversation(c, {}, (tx) =>
+        tx.insertMessages([{ message: m, event: event(c) }]),
+      );
       const editedAt = new Date();
       const v2 = m.edited('hello', '{"b":2}', { sequence: 2, editedAt });
       await store.inConversation(c, {}, (tx) => tx.saveEdit(v2, event(c)));
       const found = await store.inConversation(c, {}, (tx) => tx.findMessage(m.id));
       expect(found?.props).toEqual(v2.props);
       // The send's key still finds it (its payload hash is the send's).
-      const byKey = await store.inConversation(c, {}, (tx) =>
-        tx.findByIdempotencyKey('alice', 'k'),
-      );
+      const byKey = await store.inConversation(c, {}, (tx) => findByKey(tx, 'alice', 'k'));
       expect(byKey?.props.payloadHash).toBe(m.props.payloadHash);
 
       const hard = found!.deleted({
@@ -163,7 +169,7 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       const c = conversation();
       const msgs = [1, 2, 3].map((s) => message(c, s));
       await store.inConversation(c, {}, async (tx) => {
-        for (const m of msgs) await tx.insertMessage(m, event(c));
+        for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
       });
       const editedAt = new Date();
       await store.inConversation(c, {}, async (tx) => {
@@ -187,7 +193,7 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       const c = conversation();
       const msgs = [1, 2, 4, 5].map((s) => message(c, s));
       await store.inConversation(c, {}, async (tx) => {
-        for (const m of msgs) await tx.insertMessage(m, event(c));
+        for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
       });
       await store.inConversation(c, {}, (tx) =>
         tx.saveDeletion(
@@ -227,13 +233,13 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
         steps.push('first in');
         firstEntered();
         await gate;
-        await tx.insertMessage(message(c, 1), event(c));
+        await tx.insertMessages([{ message: message(c, 1), event: event(c) }]);
         steps.push('first out');
       });
       await entered;
       const second = store.inConversation(c, {}, async (tx) => {
         steps.push('second in');
-        await tx.insertMessage(message(c, 2), event(c));
+        await tx.insertMessages([{ message: message(c, 2), event: event(c) }]);
         steps.push('second out');
       });
       // Another conversation is not held up by this one's writer.
@@ -248,7 +254,7 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       const m = message(c, 1);
       await expect(
         store.inConversation(c, { deadline: new Date(Date.now() - 1) }, (tx) =>
-          tx.insertMessage(m, event(c)),
+          tx.insertMessages([{ message: m, event: event(c) }]),
         ),
       ).rejects.toMatchObject({ kind: 'deadline-exceeded' });
       expect((await store.readSync(page(c, 0, 10))).messages).toEqual([]);
@@ -285,4 +291,13 @@ function event(conversationId: string): OutboxEventInput {
     schemaVersion: 1,
     payload: new Uint8Array([1, 2, 3]),
   };
+}
+
+/** The message stored under one (sender, idempotency key), or null. */
+async function findByKey(
+  tx: Pick<ConversationTx, 'findByIdempotencyKeys'>,
+  senderUserId: string,
+  idempotencyKey: string,
+) {
+  return (await tx.findByIdempotencyKeys([{ senderUserId, idempotencyKey }]))[0] ?? null;
 }

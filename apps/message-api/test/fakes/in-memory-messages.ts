@@ -53,27 +53,38 @@ export class InMemoryMessages implements ConversationWrites, SyncPages {
           (m) => m.props.conversationId === conversationId,
         );
       const result = await work({
-        findByIdempotencyKey: async (sender, key) =>
-          inConversation().find(
-            (m) => m.props.senderUserId === sender && m.props.idempotencyKey === key,
-          ) ?? null,
+        findByIdempotencyKeys: async (keys) =>
+          inConversation().filter((m) =>
+            keys.some(
+              (k) =>
+                m.props.senderUserId === k.senderUserId &&
+                m.props.idempotencyKey === k.idempotencyKey,
+            ),
+          ),
         findMessage: async (id) => {
           const m = current(id);
           return m && m.props.conversationId === conversationId ? m : null;
         },
-        insertMessage: async (message, event) => {
-          const p = message.props;
-          const clash = inConversation().some(
-            (m) =>
-              m.id === p.id ||
-              m.props.sequence === p.sequence ||
-              (p.idempotencyKey !== null &&
-                m.props.senderUserId === p.senderUserId &&
-                m.props.idempotencyKey === p.idempotencyKey),
-          );
-          if (clash || this.messages.has(p.id)) throw new Error(`duplicate message ${p.id}`);
-          staged.set(p.id, message);
-          events.push(event);
+        insertMessages: async (batch) => {
+          // One statement in PostgreSQL: check every row (against each other too), then stage.
+          const seen = inConversation();
+          for (const { message } of batch) {
+            const p = message.props;
+            const clash = seen.some(
+              (m) =>
+                m.id === p.id ||
+                m.props.sequence === p.sequence ||
+                (p.idempotencyKey !== null &&
+                  m.props.senderUserId === p.senderUserId &&
+                  m.props.idempotencyKey === p.idempotencyKey),
+            );
+            if (clash || this.messages.has(p.id)) throw new Error(`duplicate message ${p.id}`);
+            seen.push(message);
+          }
+          for (const { message, event } of batch) {
+            staged.set(message.id, message);
+            events.push(event);
+          }
         },
         saveDeletion: async (message, event) => {
           if (!message.props.deletion) throw new Error(`message ${message.id} is not deleted`);

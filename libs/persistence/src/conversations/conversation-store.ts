@@ -132,16 +132,16 @@ export class ConversationStore {
   }
 
   /**
-   * Hands out the next number with one atomic UPDATE ... RETURNING: the row lock serialises
-   * concurrent callers and the committed counter survives restarts, so no number is ever handed
-   * out twice. Returns null for an unknown conversation.
+   * Hands out the next `count` numbers with one atomic UPDATE ... RETURNING (the last of them):
+   * the row lock serialises concurrent callers and the committed counter survives restarts, so
+   * no number is ever handed out twice. Returns null for an unknown conversation.
    */
-  async nextSequence(conversationId: string): Promise<number | null> {
+  async nextSequence(conversationId: string, count = 1): Promise<number | null> {
     return withDatabase('taking a sequence number', async () => {
       const { rows } = await this.db.pool.query<{ last_sequence: string }>({
         name: 'sequence_next',
-        text: 'UPDATE stub_sequences SET last_sequence = last_sequence + 1 WHERE conversation_id = $1 RETURNING last_sequence',
-        values: [conversationId],
+        text: 'UPDATE stub_sequences SET last_sequence = last_sequence + $2 WHERE conversation_id = $1 RETURNING last_sequence',
+        values: [conversationId, count],
       });
       return rows.length ? Number(rows[0].last_sequence) : null;
     });

@@ -1,14 +1,23 @@
 import { DomainError, Message } from '@realchat/domain';
 import type { PoolClient } from 'pg';
 import type { OutboxEventInput } from '../outbox/event-envelope';
-import { changeWithOutboxEvent } from '../outbox/outbox-writer';
+import { changesWithOutboxEvents, changeWithOutboxEvent } from '../outbox/outbox-writer';
 import { MESSAGE_COLUMNS, messageFromRow, MessageRow } from './message-mapper';
 
-const insertMessage = changeWithOutboxEvent(
-  'message_insert',
-  `INSERT INTO messages (message_id, conversation_id, sender_user_id, sequence, message_type, content,
-                         metadata_json, idempotency_key, payload_hash, sent_at)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+const NEW_MESSAGE_COLUMNS =
+  'message_id, conversation_id, sender_user_id, sequence, message_type, content, metadata_json, ' +
+  'idempotency_key, payload_hash, sent_at';
+
+/** n messages and their n events in one statement (a group commit's single round trip). */
+const insertMessages = changesWithOutboxEvents(
+  'messages_insert',
+  `INSERT INTO messages (${NEW_MESSAGE_COLUMNS})
+   SELECT m.message_id, m.conversation_id, m.sender_user_id, m.sequence, m.message_type, m.content,
+          m.metadata_json, m.idempotency_key, m.payload_hash, m.sent_at
+   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+               $8::text[], $9::text[], $10::timestamptz[])
+        WITH ORDINALITY AS m(${NEW_MESSAGE_COLUMNS}, ord)
+   ORDER BY m.ord`,
   10,
 );
 
@@ -41,18 +50,24 @@ export class PgConversationTx {
     private readonly deadline?: Date,
   ) {}
 
-  async findByIdempotencyKey(
-    senderUserId: string,
-    idempotencyKey: string,
-  ): Promise<Message | null> {
+  /** The messages already stored under any of these (sender, idempotency key) pairs. */
+  async findByIdempotencyKeys(
+    keys: readonly { senderUserId: string; idempotencyKey: string }[],
+  ): Promise<Message[]> {
+    if (keys.length === 0) return [];
     this.checkDeadline();
     const { rows } = await this.client.query<MessageRow>({
-      name: 'message_by_key',
+      name: 'messages_by_keys',
       text: `SELECT ${MESSAGE_COLUMNS} FROM messages
-             WHERE conversation_id = $1 AND sender_user_id = $2 AND idempotency_key = $3`,
-      values: [this.conversationId, senderUserId, idempotencyKey],
+             WHERE conversation_id = $1
+               AND (sender_user_id, idempotency_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+      values: [
+        this.conversationId,
+        keys.map((k) => k.senderUserId),
+        keys.map((k) => k.idempotencyKey),
+      ],
     });
-    return rows.length ? messageFromRow(rows[0]) : null;
+    return rows.map(messageFromRow);
   }
 
   async findMessage(messageId: string): Promise<Message | null> {
@@ -65,25 +80,35 @@ export class PgConversationTx {
     return rows.length ? messageFromRow(rows[0]) : null;
   }
 
-  /** Inserts the message and its outbox event (and wakes relays) in one statement. */
-  async insertMessage(message: Message, event: OutboxEventInput): Promise<void> {
+  /**
+   * Inserts the messages and their outbox events (and wakes relays) in one statement; events
+   * get outbox ids in the order given, which is the order relays publish them in.
+   */
+  async insertMessages(
+    batch: readonly { message: Message; event: OutboxEventInput }[],
+  ): Promise<void> {
+    if (batch.length === 0) return;
     this.checkDeadline();
-    const p = message.props;
+    const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+    for (const { message } of batch) {
+      const p = message.props;
+      [
+        p.id,
+        p.conversationId,
+        p.senderUserId,
+        p.sequence,
+        p.messageType,
+        p.content,
+        p.metadataJson,
+        p.idempotencyKey,
+        p.payloadHash,
+        p.sentAt,
+      ].forEach((v, i) => columns[i].push(v));
+    }
     await this.client.query(
-      insertMessage(
-        [
-          p.id,
-          p.conversationId,
-          p.senderUserId,
-          p.sequence,
-          p.messageType,
-          p.content,
-          p.metadataJson,
-          p.idempotencyKey,
-          p.payloadHash,
-          p.sentAt,
-        ],
-        event,
+      insertMessages(
+        columns,
+        batch.map((b) => b.event),
       ),
     );
   }

@@ -72,3 +72,44 @@ export function changeWithOutboxEvent(
     return { name, text, values: [...changeValues, ...eventValues(ev)] };
   };
 }
+
+/** Postgres array types of OUTBOX_COLUMNS, for unnest(). */
+const OUTBOX_ARRAY_TYPES = ['uuid', 'text', 'int', 'int', 'int', 'bytea', 'text'];
+
+/**
+ * The batch form of `changeWithOutboxEvent`: one statement that writes n changes and their n
+ * events, in order, and wakes relays once. `changeSql` inserts from `unnest` of the array
+ * parameters $1..$`changeParams` (one array per column, WITH ORDINALITY ... ORDER BY so rows
+ * are inserted in array order); the events' arrays are appended after them, and their outbox
+ * ids follow the order of `events`, which is what the relay publishes in. All events must
+ * belong to one conversation (one wake-up).
+ */
+export function changesWithOutboxEvents(
+  name: string,
+  changeSql: string,
+  changeParams: number,
+): (changeColumns: readonly unknown[][], events: readonly OutboxEventInput[]) => QueryConfig {
+  const p = OUTBOX_ARRAY_TYPES.map((t, i) => `$${changeParams + 1 + i}::${t}[]`);
+  const cols = OUTBOX_COLUMNS.split(', ');
+  const text =
+    `WITH change AS (${changeSql}), ` +
+    `outbox_event AS (INSERT INTO outbox (${OUTBOX_COLUMNS}) ` +
+    `SELECT ${cols.map((c) => `e.${c}`).join(', ')} FROM unnest(${p.join(', ')}) ` +
+    `WITH ORDINALITY AS e(${OUTBOX_COLUMNS}, ord) ORDER BY e.ord) ` +
+    `SELECT pg_notify('${OUTBOX_CHANNEL}', (${p[2]})[1]::text)`;
+  return (columns, events) => {
+    if (columns.length !== changeParams) {
+      throw new Error(`${name}: expected ${changeParams} columns, got ${columns.length}`);
+    }
+    if (columns.some((c) => c.length !== events.length)) {
+      throw new Error(`${name}: every column needs one value per event (${events.length})`);
+    }
+    const conversations = new Set(events.map((e) => e.conversationId));
+    if (conversations.size !== 1) {
+      throw new Error(`${name}: events of ${conversations.size} conversations in one batch`);
+    }
+    const eventColumns = OUTBOX_ARRAY_TYPES.map(() => [] as unknown[]);
+    for (const e of events) eventValues(e).forEach((v, i) => eventColumns[i].push(v));
+    return { name, text, values: [...columns, ...eventColumns] };
+  };
+}
