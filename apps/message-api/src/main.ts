@@ -24,7 +24,9 @@ import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
 import { TokenBucketLimiter, UNLIMITED_SENDS } from './adapters/token-bucket-limiter';
 import { DeleteMessage } from './app/delete-message';
+import { EditMessage } from './app/edit-message';
 import type { ConversationDirectory, ConversationWrites, SyncPages } from './app/ports';
+import { ReadHistory } from './app/read-history';
 import { SendMessage } from './app/send-message';
 import { SyncMessages } from './app/sync-messages';
 import { loadMessageApiConfig } from './config';
@@ -68,7 +70,7 @@ runService('message-api', async () => {
     lockWaitSeconds: metrics.lockWaitSeconds,
   });
   // The read side: the same store over the read database (replicas, else the primary).
-  const history: SyncPages = new MessageStore(readDb);
+  const reads: SyncPages = new MessageStore(readDb);
   const lagSampler = replicas
     ? setInterval(() => {
         replicas
@@ -115,7 +117,9 @@ runService('message-api', async () => {
             : UNLIMITED_SENDS,
       }),
       delete: new DeleteMessage(messages, conversations, protoMessageEvents),
-      sync: new SyncMessages(history, conversations),
+      sync: new SyncMessages(reads, conversations),
+      history: new ReadHistory(reads, conversations),
+      edit: new EditMessage(messages, conversations, protoMessageEvents, limits),
     },
     {
       host: config.MESSAGE_API_HOST,

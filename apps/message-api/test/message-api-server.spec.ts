@@ -10,6 +10,8 @@ import {
 } from '@realchat/proto';
 import { DeleteMessage } from '../src/app/delete-message';
 import { SendMessage } from '../src/app/send-message';
+import { EditMessage } from '../src/app/edit-message';
+import { ReadHistory } from '../src/app/read-history';
 import { SyncMessages } from '../src/app/sync-messages';
 import { loadMessageApiConfig } from '../src/config';
 import { startMessageApiServer } from '../src/grpc/message-api-server';
@@ -44,6 +46,8 @@ describe('message-api gRPC server', () => {
         send: new SendMessage(store, directory, protoMessageEvents, limits),
         delete: new DeleteMessage(store, directory, protoMessageEvents),
         sync: new SyncMessages(store, directory),
+        history: new ReadHistory(store, directory),
+        edit: new EditMessage(store, directory, protoMessageEvents, limits),
       },
       { host: '127.0.0.1', port: 0, limits, logger: createLogger('test', 'silent') },
     );

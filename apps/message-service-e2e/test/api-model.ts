@@ -3,12 +3,16 @@ import {
   DEFAULT_LIMITS,
   DomainError,
   validateDelete,
+  validateEdit,
+  validateHistory,
   validateSend,
   validateSync,
 } from '@realchat/domain';
 import {
   DeleteMessageRequest,
   DeletionMode,
+  EditMessageRequest,
+  ReadHistoryRequest,
   SendMessageRequest,
   SyncMessagesRequest,
 } from '@realchat/proto';
@@ -19,13 +23,25 @@ export interface Expected {
   readonly fields: string[];
 }
 
-export type Method = 'SendMessage' | 'SyncMessages' | 'DeleteMessage';
+export type Method =
+  'SendMessage' | 'SyncMessages' | 'DeleteMessage' | 'EditMessage' | 'ReadHistory';
 
 const DECODERS = {
   SendMessage: SendMessageRequest,
   SyncMessages: SyncMessagesRequest,
   DeleteMessage: DeleteMessageRequest,
+  EditMessage: EditMessageRequest,
+  ReadHistory: ReadHistoryRequest,
 };
+
+/** What the model knows of a stored message. */
+interface Known {
+  readonly sender: string;
+  content: string;
+  metadataJson: string;
+  version: number;
+  deleted: boolean;
+}
 
 const answer = (code: status, fields: string[] = []): Expected => ({ code, fields });
 
@@ -47,11 +63,12 @@ function violations(check: () => unknown): string[] | null {
  * the bytes with the generated code (as the server does), validates with the domain's own
  * validators, and follows the documented order of checks: decodable, caller named, fields valid,
  * caller is the sender/actor, conversation exists, caller participates, then the idempotency key
- * (send) or the message and the right to delete it (delete). It remembers what was accepted.
+ * (send) or the message and the right to delete or edit it, then its state (edit: deleted,
+ * version). It remembers what was accepted.
  */
 export class MessageApiModel {
   private readonly keys = new Map<string, string>(); // sender/key -> payload hash
-  private readonly senders = new Map<string, string>(); // message id -> sender
+  private readonly stored = new Map<string, Known>(); // message id -> what it holds
   /** The id of the last message the model expects to exist (for generated deletes). */
   lastMessageId: string | null = null;
 
@@ -74,11 +91,26 @@ export class MessageApiModel {
     if (!user) return answer(status.UNAUTHENTICATED);
     if (method === 'SendMessage') return this.send(req as SendMessageRequest, user);
     if (method === 'SyncMessages') return this.sync(req as SyncMessagesRequest, user);
+    if (method === 'ReadHistory') return this.history(req as ReadHistoryRequest, user);
+    if (method === 'EditMessage') return this.edit(req as EditMessageRequest, user);
     return this.delete(req as DeleteMessageRequest, user);
   }
 
-  /** Records what an accepted send stored (call after the service answered OK). */
+  /** Records what an accepted call stored (call after the service answered OK). */
   accepted(method: Method, bytes: Uint8Array, messageId: string | undefined): void {
+    if (method === 'DeleteMessage') {
+      const known = this.stored.get(DeleteMessageRequest.decode(bytes).messageId);
+      if (known) known.deleted = true;
+      return;
+    }
+    if (method === 'EditMessage') {
+      const req = EditMessageRequest.decode(bytes);
+      const known = this.stored.get(req.messageId);
+      if (known && known.content !== req.content) known.version++;
+      else if (known && known.metadataJson !== req.metadataJson) known.version++;
+      if (known) Object.assign(known, { content: req.content, metadataJson: req.metadataJson });
+      return;
+    }
     if (method !== 'SendMessage' || !messageId) return;
     const req = SendMessageRequest.decode(bytes);
     const draft = validateSend(req, DEFAULT_LIMITS);
@@ -87,7 +119,14 @@ export class MessageApiModel {
       !this.keys.has(`${draft.senderUserId}/${draft.idempotencyKey}`)
     )
       this.keys.set(`${draft.senderUserId}/${draft.idempotencyKey}`, draft.payloadHash);
-    if (!this.senders.has(messageId)) this.senders.set(messageId, draft.senderUserId);
+    if (!this.stored.has(messageId))
+      this.stored.set(messageId, {
+        sender: draft.senderUserId,
+        content: draft.content,
+        metadataJson: draft.metadataJson,
+        version: 1,
+        deleted: false,
+      });
     this.lastMessageId = messageId;
   }
 
@@ -129,9 +168,34 @@ export class MessageApiModel {
     if (req.actorUserId !== user) return answer(status.PERMISSION_DENIED);
     if (req.conversationId !== this.conversationId) return answer(status.NOT_FOUND);
     if (!this.participates(user)) return answer(status.PERMISSION_DENIED);
-    const sender = this.senders.get(req.messageId);
-    if (sender === undefined) return answer(status.NOT_FOUND);
-    if (sender !== user && user !== this.admin) return answer(status.PERMISSION_DENIED);
+    const known = this.stored.get(req.messageId);
+    if (known === undefined) return answer(status.NOT_FOUND);
+    if (known.sender !== user && user !== this.admin) return answer(status.PERMISSION_DENIED);
+    return answer(status.OK);
+  }
+
+  private history(req: ReadHistoryRequest, user: string): Expected {
+    const bad = violations(() => validateHistory(req));
+    if (bad) return answer(status.INVALID_ARGUMENT, bad);
+    if (req.conversationId !== this.conversationId) return answer(status.NOT_FOUND);
+    if (!this.participates(user)) return answer(status.PERMISSION_DENIED);
+    return answer(status.OK);
+  }
+
+  private edit(req: EditMessageRequest, user: string): Expected {
+    const bad = violations(() => validateEdit(req, DEFAULT_LIMITS));
+    if (bad) return answer(status.INVALID_ARGUMENT, bad);
+    if (req.editorUserId !== user) return answer(status.PERMISSION_DENIED);
+    if (req.conversationId !== this.conversationId) return answer(status.NOT_FOUND);
+    if (!this.participates(user)) return answer(status.PERMISSION_DENIED);
+    const known = this.stored.get(req.messageId);
+    if (known === undefined) return answer(status.NOT_FOUND);
+    if (known.sender !== user) return answer(status.PERMISSION_DENIED);
+    if (known.deleted) return answer(status.FAILED_PRECONDITION);
+    const same = known.content === req.content && known.metadataJson === req.metadataJson;
+    if (same && req.expectedVersion <= known.version) return answer(status.OK);
+    if (req.expectedVersion !== 0 && req.expectedVersion !== known.version)
+      return answer(status.ABORTED);
     return answer(status.OK);
   }
 }

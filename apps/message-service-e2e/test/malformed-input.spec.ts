@@ -137,8 +137,55 @@ describe('malformed input (property-based)', () => {
       mode: fc.integer({ min: -5, max: 10 }),
     }),
   });
+  const history = fc.record({
+    user: user(),
+    conversationId: conversationId(),
+    before: int64(),
+    pageSize: fc.integer(),
+  });
+  // Edits of the last sent message (often by its sender, so that versions, retries, stale
+  // expected versions and deleted messages all happen) and of anything else.
+  const edit = fc.record({
+    user: user(),
+    conversationId: conversationId(),
+    messageId: fc.oneof(fc.constant('__sent__'), fc.constant('__sent__'), fc.uuid(), fc.string()),
+    editor: id(),
+    content: fc.oneof(fc.constantFrom('a', 'b', 'c'), text()),
+    metadataJson: fc.oneof(fc.constantFrom('', '{"x":1}'), json()),
+    expectedVersion: fc.oneof(fc.constant(0n), fc.bigInt(0n, 4n), int64()),
+  });
+  // Well-formed edits and deletes of the last sent message by alice or bob (one of them sent
+  // it): retries, stale versions and edits of deleted messages happen often.
+  const wellFormedEdit = fc.constantFrom('alice', 'bob').chain((u) =>
+    fc.record({
+      user: fc.constant<string | null>(u),
+      conversationId: fc.constant('__conversation__'),
+      messageId: fc.constant('__sent__'),
+      editor: fc.constant(u),
+      content: fc.constantFrom('a', 'b', 'c'),
+      metadataJson: fc.constantFrom('', '{"x":1}'),
+      expectedVersion: fc.bigInt(0n, 3n),
+    }),
+  );
+  const wellFormedDelete = fc.constantFrom('alice', 'bob').chain((u) =>
+    fc.record({
+      user: fc.constant<string | null>(u),
+      req: fc.record({
+        conversationId: fc.constant('__conversation__'),
+        messageId: fc.constant('__sent__'),
+        actorUserId: fc.constant(u),
+        mode: fc.constantFrom(0, 1, 2),
+      }),
+    }),
+  );
   const garbage = fc.record({
-    method: fc.constantFrom('SendMessage', 'SyncMessages', 'DeleteMessage'),
+    method: fc.constantFrom(
+      'SendMessage',
+      'SyncMessages',
+      'DeleteMessage',
+      'EditMessage',
+      'ReadHistory',
+    ),
     bytes: fc.uint8Array({ maxLength: 300 }),
     user: user(),
   });
@@ -155,11 +202,13 @@ describe('malformed input (property-based)', () => {
         throw new Error(
           `${method} as ${JSON.stringify(user)}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)} for ${JSON.stringify(what, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)).slice(0, 500)}`,
         );
-      if (actual.code === status.OK && method === 'SendMessage')
+      if (actual.code === status.OK)
         model.accepted(
           method,
           bytes,
-          SendMessageResponse.decode(actual.response!).message?.messageId,
+          method === 'SendMessage'
+            ? SendMessageResponse.decode(actual.response!).message?.messageId
+            : undefined,
         );
     };
     await fc.assert(
@@ -169,6 +218,10 @@ describe('malformed input (property-based)', () => {
           wellFormedSend.map((v) => ({ send: v })),
           sync.map((v) => ({ sync: v })),
           del.map((v) => ({ del: v })),
+          history.map((v) => ({ history: v })),
+          edit.map((v) => ({ edit: v })),
+          wellFormedEdit.map((v) => ({ edit: v })),
+          wellFormedDelete.map((v) => ({ del: v })),
           garbage.map((v) => ({ garbage: v })),
         ),
         async (input) => {
@@ -208,6 +261,39 @@ describe('malformed input (property-based)', () => {
               input.del.user,
               req,
             );
+          } else if ('history' in input) {
+            const { before, pageSize, user: u } = input.history;
+            const bytes = new BinaryWriter()
+              .uint32(10)
+              .string(fill(input.history.conversationId))
+              .uint32(16)
+              .int64(before)
+              .uint32(24)
+              .int32(pageSize)
+              .finish();
+            await check('ReadHistory', bytes, u, input.history);
+          } else if ('edit' in input) {
+            const e = input.edit;
+            const messageId =
+              e.messageId === '__sent__' ? (model.lastMessageId ?? '') : e.messageId;
+            // A user who edits their own message is the common case: use the caller as editor.
+            const editor =
+              e.editor === 'alice' || e.editor === 'bob' ? (e.user ?? e.editor) : e.editor;
+            const bytes = new BinaryWriter()
+              .uint32(10)
+              .string(fill(e.conversationId))
+              .uint32(18)
+              .string(messageId)
+              .uint32(26)
+              .string(editor)
+              .uint32(34)
+              .string(e.content)
+              .uint32(42)
+              .string(e.metadataJson)
+              .uint32(48)
+              .int64(e.expectedVersion)
+              .finish();
+            await check('EditMessage', bytes, e.user, { ...e, messageId, editor });
           } else {
             const { method, bytes, user: u } = input.garbage;
             await check(method, bytes, u, input.garbage);
@@ -224,6 +310,8 @@ describe('malformed input (property-based)', () => {
       status.PERMISSION_DENIED,
       status.NOT_FOUND,
       status.ALREADY_EXISTS,
+      status.FAILED_PRECONDITION, // an edit of a deleted message
+      status.ABORTED, // an edit at a stale expected_version
     ])
       expect([status[code], (seen.get(code) ?? 0) > 0]).toEqual([status[code], true]);
 

@@ -6,6 +6,7 @@ export type ErrorKind =
   | 'not-found'
   | 'already-exists'
   | 'failed-precondition'
+  | 'aborted'
   | 'unavailable'
   | 'deadline-exceeded'
   | 'resource-exhausted';
@@ -16,18 +17,28 @@ export interface FieldViolation {
   readonly description: string;
 }
 
+/** Machine-readable cause of an error (becomes a google.rpc.ErrorInfo). */
+export interface ErrorInfo {
+  readonly reason: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
 /** Every expected failure of the domain and the use cases is a DomainError with a kind. */
 export class DomainError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
     readonly violations: readonly FieldViolation[] = [],
-    options?: { cause?: unknown; retryAfterMs?: number },
+    options?: { cause?: unknown; info?: ErrorInfo; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';
+    this.info = options?.info ?? null;
     this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** Structured cause, when the caller can act on it (e.g. the current version). */
+  readonly info: ErrorInfo | null;
 
   /** For resource-exhausted: how long the caller should wait before retrying. */
   readonly retryAfterMs?: number;
@@ -43,6 +54,14 @@ export class DomainError extends Error {
 
   static permissionDenied(message: string): DomainError {
     return new DomainError('permission-denied', message);
+  }
+
+  static failedPrecondition(message: string): DomainError {
+    return new DomainError('failed-precondition', message);
+  }
+
+  static aborted(message: string, info: ErrorInfo): DomainError {
+    return new DomainError('aborted', message, [], { info });
   }
 
   static deadlineExceeded(message: string, cause?: unknown): DomainError {

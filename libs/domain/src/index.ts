@@ -5,4 +5,6 @@ export * from './conversation';
 export * from './message';
 export * from './deletion';
 export * from './sync';
+export * from './edit';
+export * from './history';
 export * from './shard';

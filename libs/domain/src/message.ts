@@ -18,6 +18,12 @@ export interface DeletionRecord {
   readonly actorUserId: string;
 }
 
+/** An edit as recorded on the message: the latest edit's own place in the sequence. */
+export interface EditRecord {
+  readonly sequence: number;
+  readonly editedAt: Date;
+}
+
 /** What a client asked to send, before validation. */
 export interface SendMessageInput {
   conversationId: string;
@@ -49,6 +55,10 @@ export interface MessageProps extends Omit<MessageDraft, 'content' | 'metadataJs
   readonly content: string | null;
   readonly metadataJson: string | null;
   readonly deletion: DeletionRecord | null;
+  /** 1 as sent, +1 per edit. */
+  readonly version: number;
+  /** The latest edit; null when never edited. */
+  readonly edit: EditRecord | null;
 }
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -67,16 +77,7 @@ export function validateSend(input: SendMessageInput, limits: MessageLimits): Me
   if (!MESSAGE_TYPE_PATTERN.test(messageType)) {
     v.add('message_type', 'must match ^[a-z][a-z0-9_.-]{0,31}$ (e.g. text, image)');
   }
-  if (input.content.trim() === '') v.add('content', 'must not be empty');
-  else if (utf8Bytes(input.content) > limits.maxContentBytes) {
-    v.add('content', `must be at most ${limits.maxContentBytes} bytes of UTF-8`);
-  } else if (input.content.includes('\u0000')) {
-    // Valid UTF-8 that PostgreSQL text cannot store: refused here, it would fail the INSERT
-    // (SQLSTATE 22021) and reach the client as INTERNAL. metadata_json cannot carry it: JSON
-    // forbids raw control characters, and an escaped \u0000 is six plain characters.
-    v.add('content', 'must not contain U+0000 (NUL)');
-  }
-  if (input.metadataJson !== '') checkMetadata(v, input.metadataJson, limits);
+  checkPayload(v, input.content, input.metadataJson, limits);
   v.throwIfAny();
   return {
     conversationId: input.conversationId,
@@ -87,6 +88,25 @@ export function validateSend(input: SendMessageInput, limits: MessageLimits): Me
     metadataJson: input.metadataJson,
     payloadHash: payloadHash(messageType, input.content, input.metadataJson),
   };
+}
+
+/** The rules of content and metadata_json, shared by SendMessage and EditMessage. */
+export function checkPayload(
+  v: Violations,
+  content: string,
+  metadataJson: string,
+  limits: MessageLimits,
+): void {
+  if (content.trim() === '') v.add('content', 'must not be empty');
+  else if (utf8Bytes(content) > limits.maxContentBytes) {
+    v.add('content', `must be at most ${limits.maxContentBytes} bytes of UTF-8`);
+  } else if (content.includes('\u0000')) {
+    // Valid UTF-8 that PostgreSQL text cannot store: refused here, it would fail the INSERT
+    // (SQLSTATE 22021) and reach the client as INTERNAL. metadata_json cannot carry it: JSON
+    // forbids raw control characters, and an escaped \u0000 is six plain characters.
+    v.add('content', 'must not contain U+0000 (NUL)');
+  }
+  if (metadataJson !== '') checkMetadata(v, metadataJson, limits);
 }
 
 function checkMetadata(v: Violations, json: string, limits: MessageLimits): void {
@@ -119,7 +139,7 @@ export class Message {
 
   /** A new message from a validated draft and the number the Conversation API handed out. */
   static create(draft: MessageDraft, id: string, sequence: number, sentAt: Date): Message {
-    return new Message({ ...draft, id, sequence, sentAt, deletion: null });
+    return new Message({ ...draft, id, sequence, sentAt, deletion: null, version: 1, edit: null });
   }
 
   /** A message the database already holds (not re-validated). */
@@ -157,6 +177,27 @@ export class Message {
     });
   }
 
+  /** True when the message's current content and metadata are exactly these. */
+  hasContent(content: string, metadataJson: string): boolean {
+    return this.props.content === content && (this.props.metadataJson ?? '') === metadataJson;
+  }
+
+  /**
+   * The message after an edit at `edit.sequence`: new content and metadata, the next version.
+   * The earlier content is not kept anywhere (docs/sync-contract.md "Edits"), so a hard delete
+   * later has only the current content to erase. payload_hash stays the send's: it identifies
+   * the send for its idempotency key, so a retried send still returns this message.
+   */
+  edited(content: string, metadataJson: string, edit: EditRecord): Message {
+    return new Message({
+      ...this.props,
+      content,
+      metadataJson,
+      version: this.props.version + 1,
+      edit,
+    });
+  }
+
   /** What clients may see: a tombstone (no content, no metadata) once deleted. */
   view(): MessageView {
     const p = this.props;
@@ -172,6 +213,9 @@ export class Message {
       sentAt: p.sentAt,
       deletedAt: p.deletion?.deletedAt ?? null,
       deletionMode: p.deletion?.mode ?? null,
+      version: p.version,
+      editedAt: p.edit?.editedAt ?? null,
+      editSequence: p.edit?.sequence ?? 0,
     };
   }
 }
@@ -188,4 +232,8 @@ export interface MessageView {
   readonly sentAt: Date;
   readonly deletedAt: Date | null;
   readonly deletionMode: DeletionMode | null;
+  readonly version: number;
+  readonly editedAt: Date | null;
+  /** Position of the latest edit; 0 when never edited. */
+  readonly editSequence: number;
 }

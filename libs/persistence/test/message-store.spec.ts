@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { validateSync } from '@realchat/domain';
+import { Message, validateHistory, validateSync } from '@realchat/domain';
 import { Database } from '../src';
 import { ConversationStore } from '../src/conversations';
 import { MessageStore, PgConversationTx } from '../src/messages';
@@ -143,6 +143,63 @@ describe('MessageStore', () => {
             const m = newMessage(c, ++position);
             await tx.insertMessages([{ message: m, event: event(c) }]);
             live.push(m);
+          }
+        });
+      }
+    } finally {
+      writing = false;
+      await reader;
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(reads).toBeGreaterThan(5);
+  });
+
+  it('reads a history page in one snapshot: every position up to its latest is reflected, with edits', async () => {
+    const c = uniqueId('conv');
+    let writing = true;
+    const problems: string[] = [];
+    let reads = 0;
+    const reader = (async () => {
+      while (writing) {
+        const page = await store.readHistory(
+          validateHistory({ conversationId: c, beforeSequence: 0, pageSize: 1000 }),
+        );
+        reads++;
+        // Each message is edited at most once and deleted at most once below, so every
+        // position up to the latest is a message, an edit or a deletion recorded on a row.
+        const positions = page.messages
+          .flatMap((m) => [m.props.sequence, m.props.edit?.sequence, m.props.deletion?.sequence])
+          .filter((p): p is number => p !== undefined)
+          .sort((a, b) => a - b);
+        if (positions.some((p, i) => p !== i + 1) || positions.length !== page.latestSequence)
+          problems.push(`positions ${positions.join(',')} latest ${page.latestSequence}`);
+        const sequences = page.messages.map((m) => m.props.sequence);
+        if (sequences.some((q, i) => i > 0 && q >= sequences[i - 1]))
+          problems.push(`not newest first: ${sequences.join(',')}`);
+      }
+    })();
+    try {
+      const toEdit: Message[] = [];
+      const toDelete: Message[] = [];
+      let position = 0;
+      for (let i = 0; i < 120; i++) {
+        await store.inConversation(c, {}, async (tx) => {
+          if (i % 4 === 2 && toEdit.length > 0) {
+            const m = toEdit.shift()!;
+            const edited = m.edited(`edit ${i}`, '', {
+              sequence: ++position,
+              editedAt: new Date(),
+            });
+            await tx.saveEdit(edited, event(c));
+            toDelete.push(edited);
+          } else if (i % 4 === 3 && toDelete.length > 0) {
+            const victim = toDelete.shift()!;
+            const deletion = { sequence: ++position, deletedAt: new Date(), actorUserId: 'alice' };
+            await tx.saveDeletion(victim.deleted({ ...deletion, mode: 'hard' }), event(c));
+          } else {
+            const m = newMessage(c, ++position);
+            await tx.insertMessages([{ message: m, event: event(c) }]);
+            toEdit.push(m);
           }
         });
       }

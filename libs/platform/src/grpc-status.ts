@@ -1,6 +1,6 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { DomainError, ErrorKind } from '@realchat/domain';
-import { Any, BadRequest, RetryInfo, Status } from '@realchat/proto';
+import { Any, BadRequest, ErrorInfo, RetryInfo, Status } from '@realchat/proto';
 
 const CODE_OF_KIND: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
@@ -9,12 +9,16 @@ const CODE_OF_KIND: Record<ErrorKind, status> = {
   'not-found': status.NOT_FOUND,
   'already-exists': status.ALREADY_EXISTS,
   'failed-precondition': status.FAILED_PRECONDITION,
+  aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
   'deadline-exceeded': status.DEADLINE_EXCEEDED,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
 };
 
 const BAD_REQUEST_TYPE_URL = 'type.googleapis.com/google.rpc.BadRequest';
+const ERROR_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
+/** google.rpc.ErrorInfo.domain of RealChat's errors. */
+export const ERROR_INFO_DOMAIN = 'message.realchat';
 const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /**
@@ -42,6 +46,14 @@ export function toStatus(e: unknown): Partial<StatusObject> & { code: status; in
       Any.fromPartial({ typeUrl: BAD_REQUEST_TYPE_URL, value: Buffer.from(badRequest) }),
     );
   }
+  if (e.info) {
+    const info = ErrorInfo.encode({
+      reason: e.info.reason,
+      domain: ERROR_INFO_DOMAIN,
+      metadata: { ...e.info.metadata },
+    }).finish();
+    details.push(Any.fromPartial({ typeUrl: ERROR_INFO_TYPE_URL, value: Buffer.from(info) }));
+  }
   if (e.retryAfterMs !== undefined) {
     const ms = Math.max(0, Math.ceil(e.retryAfterMs));
     const retryInfo = RetryInfo.encode({
@@ -66,6 +78,17 @@ export function fieldViolationsOf(
   return st.details
     .filter((d) => d.typeUrl === BAD_REQUEST_TYPE_URL)
     .flatMap((d) => BadRequest.decode(d.value).fieldViolations);
+}
+
+/** Reads the google.rpc.ErrorInfo of an error status, if any (for clients/tests). */
+export function errorInfoOf(
+  metadata: Metadata | undefined,
+): { reason: string; domain: string; metadata: Record<string, string> } | null {
+  const raw = metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return null;
+  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+  const any = st.details.find((d) => d.typeUrl === ERROR_INFO_TYPE_URL);
+  return any ? ErrorInfo.decode(any.value) : null;
 }
 
 /** The google.rpc.RetryInfo delay of an error status in milliseconds (for clients/tests). */

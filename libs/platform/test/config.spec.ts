@@ -5,6 +5,7 @@ import {
   authConfigSpec,
   bool,
   ConfigError,
+  errorInfoOf,
   fieldViolationsOf,
   hostPorts,
   int,
@@ -52,6 +53,8 @@ describe('toStatus', () => {
     ['unauthenticated', status.UNAUTHENTICATED],
     ['already-exists', status.ALREADY_EXISTS],
     ['unavailable', status.UNAVAILABLE],
+    ['failed-precondition', status.FAILED_PRECONDITION],
+    ['aborted', status.ABORTED],
   ] as const)('maps %s', (kind, code) => {
     expect(toStatus(new DomainError(kind, 'x')).code).toBe(code);
   });
@@ -63,6 +66,22 @@ describe('toStatus', () => {
     expect(fieldViolationsOf(st.metadata as Metadata)).toEqual([
       { field: 'content', description: 'must not be empty' },
     ]);
+  });
+
+  it('carries an error cause as google.rpc.ErrorInfo', () => {
+    const st = toStatus(
+      DomainError.aborted('stale', {
+        reason: 'VERSION_MISMATCH',
+        metadata: { current_version: '3' },
+      }),
+    );
+    expect(st.code).toBe(status.ABORTED);
+    expect(errorInfoOf(st.metadata as Metadata)).toEqual({
+      reason: 'VERSION_MISMATCH',
+      domain: 'message.realchat',
+      metadata: { current_version: '3' },
+    });
+    expect(fieldViolationsOf(st.metadata as Metadata)).toEqual([]);
   });
 
   it('carries the retry delay of resource-exhausted as google.rpc.RetryInfo', () => {

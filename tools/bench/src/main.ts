@@ -1,6 +1,7 @@
 /**
  * Benchmarks (figures, never assertions):
- * `npm run bench -- [send|hot|sync|relay|capacity|all] [seconds] [--tracing]`.
+ * `npm run bench -- [send|hot|sync|history|relay|capacity|all] [seconds] [--tracing]`.
+ * `history` loads 1M messages into one conversation (about a minute) to time backward pages.
  * Starts what it needs (local PostgreSQL/Kafka unless given), uses a fresh database per
  * benchmark, and runs the reference (pgbench, Kafka's ProducerPerformance) in the same run.
  * Build the apps first: `npx nx run-many -t build`. `--tracing` runs the send benchmark's apps
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { ensureInfra, REPO_ROOT } from '@realchat/infra';
 import { createScratchDatabase } from '@realchat/persistence/testing';
 import { OtlpReceiver } from '@realchat/testing';
+import { historyBench } from './history-bench';
 import { hotBench } from './hot-bench';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
@@ -48,6 +50,7 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
   if (which === 'hot' || which === 'all')
     await hotBench(await db('hot'), kafkaBrokers, seconds, out);
   if (which === 'sync' || which === 'all') await syncBench(await db('sync'), seconds, out);
+  if (which === 'history' || which === 'all') await historyBench(await db('history'), seconds, out);
   if (which === 'relay' || which === 'all')
     await relayBench(await db('relay'), kafkaBrokers, seconds, out);
   if (which === 'capacity' || which === 'all')

@@ -25,6 +25,9 @@ function envelope(conversationId: string, sequence: number): Uint8Array {
       sentAt: new Date(),
       deletedAt: undefined,
       deletionMode: 0,
+      version: 1,
+      editedAt: undefined,
+      editSequence: 0,
     },
   }).finish();
   return EventEnvelope.encode({

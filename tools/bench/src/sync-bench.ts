@@ -1,4 +1,4 @@
-import { MAX_DELETIONS_PER_PAGE } from '@realchat/domain';
+import { MAX_DELETIONS_PER_PAGE, MAX_EDITS_PER_PAGE } from '@realchat/domain';
 import { SYNC_PAGE_SQL } from '@realchat/persistence/messages';
 import { Client } from 'pg';
 import { Stack } from '@realchat/testing';
@@ -52,6 +52,7 @@ function syncScript(c: string): string {
     .replace(/\$2/g, ':after')
     .replace(/\$3/g, String(PAGE))
     .replace(/\$4/g, String(MAX_DELETIONS_PER_PAGE))
+    .replace(/\$5/g, String(MAX_EDITS_PER_PAGE))
     .replace(/\s+/g, ' ');
   return `\\set after random(0, ${MESSAGES - PAGE})\n${sql};\n`;
 }

@@ -2,18 +2,22 @@
  * Try the API from a terminal (generated gRPC clients):
  *   npm run chat -- send <conversation> <user> <text...>
  *   npm run chat -- sync <conversation> <user> [after_sequence] [page_size]
+ *   npm run chat -- history <conversation> <user> [before_sequence] [page_size]
+ *                                                    (newest first; 0 = from the newest)
+ *   npm run chat -- edit <conversation> <user> <message_id> [--expect <version>] <text...>
  *   npm run chat -- delete <conversation> <user> <message_id> [--hard]
  *   npm run chat -- create <user> <user>...          (first user becomes ADMIN of a group)
  *   npm run chat -- watch                            (prints events from Kafka)
  */
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
-import { fieldViolationsOf } from '@realchat/platform';
+import { errorInfoOf, fieldViolationsOf } from '@realchat/platform';
 import {
   DeletionMode,
   EventEnvelope,
   EventType,
   MessageDeletedEvent,
+  MessageEditedEvent,
   MessageSentEvent,
 } from '@realchat/proto';
 import { ConversationApi, MessageApi } from '@realchat/testing';
@@ -46,6 +50,29 @@ async function main([command, ...args]: string[]): Promise<void> {
           }),
         );
       }
+      case 'history': {
+        const [conversationId, user, before = '0', size = '0'] = args;
+        return print(
+          await messages.history(user, {
+            conversationId,
+            beforeSequence: Number(before),
+            pageSize: Number(size),
+          }),
+        );
+      }
+      case 'edit': {
+        const [conversationId, user, messageId, ...rest] = args;
+        const expect = rest[0] === '--expect' ? Number(rest[1]) : 0;
+        const words = rest[0] === '--expect' ? rest.slice(2) : rest;
+        const res = await messages.edit(user, {
+          conversationId,
+          messageId,
+          editorUserId: user,
+          content: words.join(' '),
+          expectedVersion: expect,
+        });
+        return print(res.message);
+      }
       case 'delete': {
         const [conversationId, user, messageId, flag] = args;
         const mode =
@@ -60,7 +87,7 @@ async function main([command, ...args]: string[]): Promise<void> {
         return watch();
       default:
         process.stderr.write(
-          'usage: npm run chat -- send|sync|delete|create|watch ... (see tools/cli/src/chat.ts)\n',
+          'usage: npm run chat -- send|sync|history|edit|delete|create|watch ... (see tools/cli/src/chat.ts)\n',
         );
         process.exitCode = 2;
     }
@@ -90,7 +117,9 @@ async function watch(): Promise<void> {
           ? MessageSentEvent.decode(env.payload)
           : env.eventType === EventType.EVENT_TYPE_MESSAGE_DELETED
             ? MessageDeletedEvent.decode(env.payload)
-            : env.payload.toString('base64');
+            : env.eventType === EventType.EVENT_TYPE_MESSAGE_EDITED
+              ? MessageEditedEvent.decode(env.payload)
+              : env.payload.toString('base64');
       print({
         key: message.key?.toString(),
         eventId: message.headers?.['event-id']?.toString(),
@@ -106,5 +135,12 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   process.stderr.write(`chat: ${err.details ?? (e as Error).message}\n`);
   for (const v of fieldViolationsOf(err.metadata))
     process.stderr.write(`  ${v.field}: ${v.description}\n`);
+  const info = errorInfoOf(err.metadata);
+  if (info)
+    process.stderr.write(
+      `  ${info.reason}: ${Object.entries(info.metadata)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}\n`,
+    );
   process.exitCode = 1;
 });

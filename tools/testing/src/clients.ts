@@ -6,7 +6,11 @@ import {
   DeleteMessageRequest,
   DeleteMessageResponse,
   DeletionMode,
+  EditMessageRequest,
+  EditMessageResponse,
   MessageApiClient,
+  ReadHistoryRequest,
+  ReadHistoryResponse,
   SendMessageRequest,
   SendMessageResponse,
   SyncMessagesRequest,
@@ -75,6 +79,22 @@ export class MessageApi {
       SyncMessagesRequest.fromPartial(req),
       userId,
       metadata,
+    );
+  }
+
+  edit(userId: string | null, req: Partial<EditMessageRequest>): Promise<EditMessageResponse> {
+    return call(
+      (r, m, o, cb) => this.client.editMessage(r, m, o, cb),
+      EditMessageRequest.fromPartial(req),
+      userId,
+    );
+  }
+
+  history(userId: string | null, req: Partial<ReadHistoryRequest>): Promise<ReadHistoryResponse> {
+    return call(
+      (r, m, o, cb) => this.client.readHistory(r, m, o, cb),
+      ReadHistoryRequest.fromPartial(req),
+      userId,
     );
   }
 

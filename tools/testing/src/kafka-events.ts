@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { EventEnvelope, EventType, MessageDeletedEvent, MessageSentEvent } from '@realchat/proto';
+import {
+  EventEnvelope,
+  EventType,
+  MessageDeletedEvent,
+  MessageEditedEvent,
+  MessageSentEvent,
+} from '@realchat/proto';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { registerCleanup } from './cleanup-registry';
 
@@ -12,7 +18,8 @@ export interface ReceivedEvent {
   readonly envelope: EventEnvelope;
   readonly sent?: MessageSentEvent;
   readonly deleted?: MessageDeletedEvent;
-  /** Position of the change in the conversation (message or deletion sequence). */
+  readonly edited?: MessageEditedEvent;
+  /** Position of the change in the conversation (message, deletion or edit sequence). */
   readonly position: number;
 }
 
@@ -72,6 +79,10 @@ export class EventCollector {
           envelope.eventType === EventType.EVENT_TYPE_MESSAGE_DELETED
             ? MessageDeletedEvent.decode(envelope.payload)
             : undefined;
+        const edited =
+          envelope.eventType === EventType.EVENT_TYPE_MESSAGE_EDITED
+            ? MessageEditedEvent.decode(envelope.payload)
+            : undefined;
         collector.events.push({
           key: message.key!.toString(),
           partition,
@@ -80,7 +91,12 @@ export class EventCollector {
           envelope,
           sent,
           deleted,
-          position: sent?.message?.sequence ?? deleted?.deletionSequence ?? 0,
+          edited,
+          position:
+            sent?.message?.sequence ??
+            deleted?.deletionSequence ??
+            edited?.message?.editSequence ??
+            0,
         });
       },
     });

@@ -3,6 +3,7 @@ import {
   EventEnvelope,
   EventType,
   MessageDeletedEvent,
+  MessageEditedEvent,
   MessageSentEvent,
 } from '@realchat/proto';
 import type { MessageRow } from '@realchat/persistence/messages';
@@ -21,6 +22,8 @@ type CheckedColumns = Pick<
   | 'deletion_sequence'
   | 'deletion_mode'
   | 'deleted_by'
+  | 'version'
+  | 'edit_sequence'
 >;
 
 /**
@@ -28,7 +31,8 @@ type CheckedColumns = Pick<
  * (for tests without a relay, where every event is still in the outbox): each message has
  * exactly one MESSAGE_SENT event that carries that message (id, sequence, sender, type, and its
  * content unless a hard delete erased it); its current deletion has a MESSAGE_DELETED event with
- * the same number, mode and actor; and no event exists without the change it announces. Returns
+ * the same number, mode and actor; an edited message has one MESSAGE_EDITED event per edit, the
+ * latest with its edit number, version and current content; and no event exists without the change it announces. Returns
  * the problems found (none when changes and events agree).
  */
 export async function outboxMismatches(
@@ -40,7 +44,8 @@ export async function outboxMismatches(
   const messages = await query<CheckedColumns>(
     databaseUrl,
     `SELECT message_id, conversation_id, sender_user_id, sequence, message_type, content,
-            metadata_json, deletion_sequence, deletion_mode, deleted_by FROM messages ${where}`,
+            metadata_json, deletion_sequence, deletion_mode, deleted_by, version, edit_sequence
+       FROM messages ${where}`,
     params,
   );
   const events = await query<{ conversation_id: string; event_type: number; payload: Buffer }>(
@@ -51,6 +56,7 @@ export async function outboxMismatches(
   const problems: string[] = [];
   const sent = new Map<string, MessageSentEvent[]>();
   const deleted = new Map<string, MessageDeletedEvent[]>();
+  const edited = new Map<string, MessageEditedEvent[]>();
   for (const e of events) {
     const envelope = EventEnvelope.decode(e.payload);
     if (envelope.eventType !== e.event_type)
@@ -62,14 +68,41 @@ export async function outboxMismatches(
     } else if (envelope.eventType === EventType.EVENT_TYPE_MESSAGE_DELETED) {
       const d = MessageDeletedEvent.decode(envelope.payload);
       deleted.set(d.messageId, [...(deleted.get(d.messageId) ?? []), d]);
+    } else if (envelope.eventType === EventType.EVENT_TYPE_MESSAGE_EDITED) {
+      const x = MessageEditedEvent.decode(envelope.payload);
+      const id = x.message?.messageId ?? '';
+      edited.set(id, [...(edited.get(id) ?? []), x]);
     } else problems.push(`unexpected event type ${envelope.eventType}`);
   }
 
   const known = new Set(messages.map((m) => m.message_id));
-  for (const id of [...sent.keys(), ...deleted.keys()])
+  for (const id of [...sent.keys(), ...deleted.keys(), ...edited.keys()])
     if (!known.has(id)) problems.push(`event for message ${id}, which does not exist`);
 
   for (const m of messages) {
+    const x = edited.get(m.message_id) ?? [];
+    // The send's event carries the content as sent; after an edit only the latest
+    // MESSAGE_EDITED carries the row's content.
+    const unedited = m.edit_sequence === null;
+    if (x.length !== Number(m.version) - 1) {
+      problems.push(`message ${m.message_id} is at version ${m.version} with ${x.length} edits`);
+    } else if (!unedited) {
+      const last = x.at(-1)!.message!;
+      const expected = {
+        editSequence: Number(m.edit_sequence),
+        version: Number(m.version),
+        ...(m.content === null ? {} : { content: m.content, metadataJson: m.metadata_json }),
+      };
+      const actual = {
+        editSequence: last.editSequence,
+        version: last.version,
+        ...(m.content === null ? {} : { content: last.content, metadataJson: last.metadataJson }),
+      };
+      if (JSON.stringify(actual) !== JSON.stringify(expected))
+        problems.push(
+          `MESSAGE_EDITED of ${m.message_id}: ${JSON.stringify(actual)} != ${JSON.stringify(expected)}`,
+        );
+    }
     const s = sent.get(m.message_id) ?? [];
     if (s.length !== 1) {
       problems.push(`message ${m.message_id} (${m.sequence}) has ${s.length} MESSAGE_SENT events`);
@@ -81,14 +114,18 @@ export async function outboxMismatches(
         sequence: Number(m.sequence),
         messageType: m.message_type,
         // A hard delete erases the row's content; the event announced it before that.
-        ...(m.content === null ? {} : { content: m.content, metadataJson: m.metadata_json }),
+        ...(m.content === null || !unedited
+          ? {}
+          : { content: m.content, metadataJson: m.metadata_json }),
       };
       const actual = {
         conversationId: e.conversationId,
         senderUserId: e.senderUserId,
         sequence: e.sequence,
         messageType: e.messageType,
-        ...(m.content === null ? {} : { content: e.content, metadataJson: e.metadataJson }),
+        ...(m.content === null || !unedited
+          ? {}
+          : { content: e.content, metadataJson: e.metadataJson }),
       };
       if (JSON.stringify(actual) !== JSON.stringify(expected))
         problems.push(

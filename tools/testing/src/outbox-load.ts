@@ -42,8 +42,11 @@ export class OutboxLoad {
               content: `m${seq}`,
               metadataJson: '',
               deletionMode: 0,
+              version: 1,
+              editSequence: 0,
               sentAt: new Date(),
               deletedAt: undefined,
+              editedAt: undefined,
             },
           }).finish();
           const envelope = EventEnvelope.encode({

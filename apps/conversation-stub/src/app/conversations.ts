@@ -98,10 +98,7 @@ export class Conversations {
    * Hands out the next `count` numbers (0 means 1) as one range: a message-api group commit
    * numbers a whole batch with one call.
    */
-  async nextSequence(
-    conversationId: string,
-    count = 1,
-  ): Promise<{ first: number; last: number }> {
+  async nextSequence(conversationId: string, count = 1): Promise<{ first: number; last: number }> {
     const v = new Violations();
     checkId(v, 'conversation_id', conversationId);
     if (!Number.isInteger(count) || count < 0 || count > MAX_SEQUENCE_RANGE) {

@@ -1,6 +1,8 @@
 import type {
   ConversationMembers,
   DeletionView,
+  HistoryQuery,
+  HistoryRead,
   Message,
   MessageView,
   SyncQuery,
@@ -54,6 +56,8 @@ export interface ConversationTx {
   insertMessages(batch: readonly NewMessage[]): Promise<void>;
   /** Stores a message's (new) deletion with its outbox event: both or neither. */
   saveDeletion(message: Message, event: OutboxEventInput): Promise<void>;
+  /** Stores a message's (new) edit (content, metadata, version, edit) with its outbox event. */
+  saveEdit(message: Message, event: OutboxEventInput): Promise<void>;
 }
 
 /** Conversation-scoped write transactions. */
@@ -71,10 +75,15 @@ export interface ConversationWrites {
   ): Promise<T>;
 }
 
-/** Reads of the change stream. */
+/**
+ * Reads of a conversation (the read side: both may be served by a read replica, so neither may
+ * be relied on to see a write of this instance at once; each is one snapshot).
+ */
 export interface SyncPages {
   /** One page (see SyncRead), read in one snapshot. */
   readSync(query: SyncQuery): Promise<SyncRead>;
+  /** One backward page (see HistoryRead), read in one snapshot. */
+  readHistory(query: HistoryQuery): Promise<HistoryRead>;
 }
 
 /** The outbox events of the use cases (their wire format is the gRPC port's business). */
@@ -86,6 +95,8 @@ export interface MessageEvents {
     actorUserId: string,
     traceparent?: string,
   ): OutboxEventInput;
+  /** The edited message (its new content, version and edit sequence). */
+  messageEdited(message: MessageView, editorUserId: string, traceparent?: string): OutboxEventInput;
 }
 
 /** The per-sender limit on sends (abuse protection; see adapters/token-bucket-limiter.ts). */

@@ -7,12 +7,17 @@ import {
 } from '@realchat/platform';
 import type { MessageApiServer } from '@realchat/proto';
 import type { DeleteMessage } from '../app/delete-message';
+import type { EditMessage } from '../app/edit-message';
+import type { ReadHistory } from '../app/read-history';
 import type { SendMessage } from '../app/send-message';
 import type { SyncMessages } from '../app/sync-messages';
 import {
   fromDeleteRequest,
+  fromEditRequest,
+  fromHistoryRequest,
   fromSendRequest,
   fromSyncRequest,
+  toHistoryResponse,
   toProtoDeletion,
   toProtoMessage,
   toSyncResponse,
@@ -22,6 +27,8 @@ export interface UseCases {
   readonly send: SendMessage;
   readonly delete: DeleteMessage;
   readonly sync: SyncMessages;
+  readonly history: ReadHistory;
+  readonly edit: EditMessage;
 }
 
 /** realchat.message.v1.MessageApi: proto -> command -> proto, nothing else. */
@@ -53,5 +60,9 @@ export function messageApiHandlers(
       deletion: toProtoDeletion(d),
     })),
     syncMessages: method('SyncMessages', useCases.sync, fromSyncRequest, toSyncResponse),
+    readHistory: method('ReadHistory', useCases.history, fromHistoryRequest, toHistoryResponse),
+    editMessage: method('EditMessage', useCases.edit, fromEditRequest, (m) => ({
+      message: toProtoMessage(m),
+    })),
   };
 }

@@ -1,6 +1,11 @@
 import type { DeletionView, MessageView } from '@realchat/domain';
 import { OutboxEventInput, wrapEvent } from '@realchat/persistence/outbox';
-import { EventType, MessageDeletedEvent, MessageSentEvent } from '@realchat/proto';
+import {
+  EventType,
+  MessageDeletedEvent,
+  MessageEditedEvent,
+  MessageSentEvent,
+} from '@realchat/proto';
 import type { MessageEvents } from '../app/ports';
 import { toProtoDeletionMode, toProtoMessageForEvent } from './message-proto';
 
@@ -39,6 +44,20 @@ export const protoMessageEvents: MessageEvents = {
         actorUserId,
         mode: toProtoDeletionMode(d.mode),
         messageSequence: d.messageSequence,
+      }).finish(),
+      traceparent,
+    });
+  },
+
+  /** EVENT_TYPE_MESSAGE_EDITED carrying the message as edited (content, version, edit sequence). */
+  messageEdited(m: MessageView, editorUserId: string, traceparent?: string): OutboxEventInput {
+    return wrapEvent({
+      conversationId: m.conversationId,
+      eventType: EventType.EVENT_TYPE_MESSAGE_EDITED,
+      occurredAt: m.editedAt ?? m.sentAt,
+      payload: MessageEditedEvent.encode({
+        message: toProtoMessageForEvent(m),
+        editorUserId,
       }).finish(),
       traceparent,
     });

@@ -2,6 +2,8 @@ import type {
   DeleteMessageInput,
   DeletionMode as Mode,
   DeletionView,
+  EditMessageInput,
+  HistoryPage,
   MessageView,
   SendMessageInput,
   SyncPage,
@@ -11,7 +13,10 @@ import {
   DeleteMessageRequest,
   Deletion,
   DeletionMode,
+  EditMessageRequest,
   Message,
+  ReadHistoryRequest,
+  ReadHistoryResponse,
   SendMessageRequest,
   SyncMessagesRequest,
   SyncMessagesResponse,
@@ -48,6 +53,29 @@ export function fromSyncRequest(req: SyncMessagesRequest): {
     conversationId: req.conversationId,
     afterSequence: req.afterSequence,
     pageSize: req.pageSize,
+  };
+}
+
+export function fromHistoryRequest(req: ReadHistoryRequest): {
+  conversationId: string;
+  beforeSequence: number;
+  pageSize: number;
+} {
+  return {
+    conversationId: req.conversationId,
+    beforeSequence: req.beforeSequence,
+    pageSize: req.pageSize,
+  };
+}
+
+export function fromEditRequest(req: EditMessageRequest): EditMessageInput {
+  return {
+    conversationId: req.conversationId,
+    messageId: req.messageId,
+    editorUserId: req.editorUserId,
+    content: req.content,
+    metadataJson: req.metadataJson,
+    expectedVersion: req.expectedVersion,
   };
 }
 
@@ -100,6 +128,9 @@ function mapMessage(m: MessageView): Message {
     sentAt: m.sentAt,
     deletedAt: m.deletedAt ?? undefined,
     deletionMode: toProtoDeletionMode(m.deletionMode),
+    version: m.version,
+    editedAt: m.editedAt ?? undefined,
+    editSequence: m.editSequence,
   };
 }
 
@@ -117,8 +148,18 @@ export function toSyncResponse(page: SyncPage): SyncMessagesResponse {
   return {
     messages: page.messages.map(toProtoMessage),
     deletions: page.deletions.map(toProtoDeletion),
+    edits: page.edits.map((m) => ({ message: toProtoMessage(m), editSequence: m.editSequence })),
     nextAfterSequence: page.nextAfterSequence,
     hasMore: page.hasMore,
+    latestSequence: page.latestSequence,
+  };
+}
+
+export function toHistoryResponse(page: HistoryPage): ReadHistoryResponse {
+  return {
+    messages: page.messages.map(toProtoMessage),
+    nextBeforeSequence: page.nextBeforeSequence,
+    hasOlder: page.hasOlder,
     latestSequence: page.latestSequence,
   };
 }

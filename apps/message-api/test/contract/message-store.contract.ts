@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_LIMITS, Message, validateSend, validateSync } from '@realchat/domain';
+import {
+  DEFAULT_LIMITS,
+  Message,
+  validateHistory,
+  validateSend,
+  validateSync,
+} from '@realchat/domain';
 import type { OutboxEventInput } from '@realchat/persistence/outbox';
 import type { ConversationTx, ConversationWrites, SyncPages } from '../../src/app/ports';
 
@@ -124,10 +130,94 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       expect(rest.deletions[0].props.content).toBeNull();
 
       const end = await store.readSync(page(c, 6, 10));
-      expect(end).toEqual({ messages: [], deletions: [], latestSequence: 6 });
+      expect(end).toEqual({ messages: [], deletions: [], edits: [], latestSequence: 6 });
       expect(await store.readSync(page(conversation(), 0, 10))).toEqual({
         messages: [],
         deletions: [],
+        edits: [],
+        latestSequence: 0,
+      });
+    });
+
+    it('saves an edit in place: new content, version, edit position; no earlier version kept', async () => {
+      const c = conversation();
+      const m = message(c, 1, 'helo', 'k');
+      await store.inConversation(c, {}, (tx) =>
+        tx.insertMessages([{ message: m, event: event(c) }]),
+      );
+      const editedAt = new Date();
+      const v2 = m.edited('hello', '{"b":2}', { sequence: 2, editedAt });
+      await store.inConversation(c, {}, (tx) => tx.saveEdit(v2, event(c)));
+      const found = await store.inConversation(c, {}, (tx) => tx.findMessage(m.id));
+      expect(found?.props).toEqual(v2.props);
+      // The send's key still finds it (its payload hash is the send's).
+      const byKey = await store.inConversation(c, {}, (tx) => findByKey(tx, 'alice', 'k'));
+      expect(byKey?.props.payloadHash).toBe(m.props.payloadHash);
+
+      const hard = found!.deleted({
+        sequence: 3,
+        deletedAt: editedAt,
+        mode: 'hard',
+        actorUserId: 'alice',
+      });
+      await store.inConversation(c, {}, (tx) => tx.saveDeletion(hard, event(c)));
+      const erased = await store.inConversation(c, {}, (tx) => tx.findMessage(m.id));
+      expect(erased?.props).toMatchObject({ content: null, metadataJson: null, version: 2 });
+    });
+
+    it('reads edits in a sync page by their own position, up to the page end', async () => {
+      const c = conversation();
+      const msgs = [1, 2, 3].map((s) => message(c, s));
+      await store.inConversation(c, {}, async (tx) => {
+        for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
+      });
+      const editedAt = new Date();
+      await store.inConversation(c, {}, async (tx) => {
+        await tx.saveEdit(msgs[0].edited('one', '', { sequence: 4, editedAt }), event(c));
+        await tx.saveEdit(msgs[2].edited('three', '', { sequence: 5, editedAt }), event(c));
+      });
+      const first = await store.readSync(page(c, 0, 1));
+      expect(first.edits).toEqual([]); // 4 and 5 lie beyond the 1st message
+      expect(first.messages[0].props.content).toBe('one'); // messages in their current state
+      expect(first.latestSequence).toBe(5);
+      const rest = await store.readSync(page(c, 3, 10));
+      expect(rest.messages).toEqual([]);
+      expect(rest.edits.map((m) => [m.id, m.props.edit?.sequence, m.props.content])).toEqual([
+        [msgs[0].id, 4, 'one'],
+        [msgs[2].id, 5, 'three'],
+      ]);
+      expect((await store.readSync(page(c, 4, 10))).edits.map((m) => m.id)).toEqual([msgs[2].id]);
+    });
+
+    it('reads history backwards: newest first, before a sequence, pageSize + 1, latest position', async () => {
+      const c = conversation();
+      const msgs = [1, 2, 4, 5].map((s) => message(c, s));
+      await store.inConversation(c, {}, async (tx) => {
+        for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
+      });
+      await store.inConversation(c, {}, (tx) =>
+        tx.saveDeletion(
+          msgs[1].deleted({
+            sequence: 6,
+            deletedAt: new Date(),
+            mode: 'soft',
+            actorUserId: 'alice',
+          }),
+          event(c),
+        ),
+      );
+      const newest = await store.readHistory(history(c, 0, 2));
+      expect(newest.messages.map((m) => m.props.sequence)).toEqual([5, 4, 2]);
+      expect(newest.latestSequence).toBe(6);
+      const older = await store.readHistory(history(c, 4, 10));
+      expect(older.messages.map((m) => m.props.sequence)).toEqual([2, 1]);
+      expect(older.messages[0].props.deletion?.sequence).toBe(6);
+      expect(await store.readHistory(history(c, 1, 10))).toEqual({
+        messages: [],
+        latestSequence: 6,
+      });
+      expect(await store.readHistory(history(conversation(), 0, 10))).toEqual({
+        messages: [],
         latestSequence: 0,
       });
     });
@@ -173,6 +263,8 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
 }
 
 const conversation = () => `conv-${randomUUID().slice(0, 13)}`;
+const history = (conversationId: string, beforeSequence: number, pageSize: number) =>
+  validateHistory({ conversationId, beforeSequence, pageSize });
 const page = (conversationId: string, afterSequence: number, pageSize: number) =>
   validateSync({ conversationId, afterSequence, pageSize });
 

@@ -1,6 +1,9 @@
 import {
   DomainError,
+  HistoryQuery,
+  HistoryRead,
   MAX_DELETIONS_PER_PAGE,
+  MAX_EDITS_PER_PAGE,
   Message,
   SyncQuery,
   SyncRead,
@@ -89,6 +92,12 @@ export class InMemoryMessages implements ConversationWrites, SyncPages {
           staged.set(message.id, message);
           events.push(event);
         },
+        saveEdit: async (message, event) => {
+          if (!message.props.edit) throw new Error(`message ${message.id} is not edited`);
+          if (!current(message.id)) throw new Error(`no message ${message.id}`);
+          staged.set(message.id, message);
+          events.push(event);
+        },
       });
       for (const [id, m] of staged) this.messages.set(id, m);
       this.events.push(...events);
@@ -117,10 +126,35 @@ export class InMemoryMessages implements ConversationWrites, SyncPages {
       })
       .sort((a, b) => a.props.deletion!.sequence - b.props.deletion!.sequence)
       .slice(0, MAX_DELETIONS_PER_PAGE + 1);
-    const latestSequence = Math.max(
-      0,
-      ...all.map((m) => Math.max(m.props.sequence, m.props.deletion?.sequence ?? 0)),
-    );
-    return { messages, deletions, latestSequence };
+    const edits = all
+      .filter((m) => {
+        const e = m.props.edit?.sequence;
+        return e !== undefined && e > query.afterSequence && e <= upper;
+      })
+      .sort((a, b) => a.props.edit!.sequence - b.props.edit!.sequence)
+      .slice(0, MAX_EDITS_PER_PAGE + 1);
+    return { messages, deletions, edits, latestSequence: latestOf(all) };
   }
+
+  async readHistory(query: HistoryQuery): Promise<HistoryRead> {
+    const all = [...this.messages.values()].filter(
+      (m) => m.props.conversationId === query.conversationId,
+    );
+    const before = query.beforeSequence ?? Infinity;
+    const messages = all
+      .filter((m) => m.props.sequence < before)
+      .sort((a, b) => b.props.sequence - a.props.sequence)
+      .slice(0, query.pageSize + 1);
+    return { messages, latestSequence: latestOf(all) };
+  }
+}
+
+/** The highest position any change of these messages took. */
+function latestOf(all: Message[]): number {
+  return Math.max(
+    0,
+    ...all.map((m) =>
+      Math.max(m.props.sequence, m.props.deletion?.sequence ?? 0, m.props.edit?.sequence ?? 0),
+    ),
+  );
 }

@@ -29,6 +29,15 @@ const saveDeletion = changeWithOutboxEvent(
   8,
 );
 
+// The previous content is overwritten, not kept (docs/sync-contract.md "Edits").
+const saveEdit = changeWithOutboxEvent(
+  'message_edit',
+  `UPDATE messages SET content = $2, metadata_json = $3, version = $4, edited_at = $5,
+                       edit_sequence = $6
+   WHERE message_id = $1`,
+  6,
+);
+
 /**
  * The statements a use case runs while it holds a conversation's write lock (message-api's
  * ConversationTx port, satisfied structurally). Each checks the caller's deadline first, so
@@ -124,6 +133,19 @@ export class PgConversationTx {
           p.deletion.actorUserId,
           p.conversationId,
         ],
+        event,
+      ),
+    );
+  }
+
+  /** Records the message's (new) edit with its outbox event, in one statement. */
+  async saveEdit(message: Message, event: OutboxEventInput): Promise<void> {
+    this.checkDeadline();
+    const p = message.props;
+    if (!p.edit) throw new Error(`saveEdit: message ${p.id} is not edited`);
+    await this.client.query(
+      saveEdit(
+        [p.id, p.content, p.metadataJson, p.version, p.edit.editedAt, p.edit.sequence],
         event,
       ),
     );

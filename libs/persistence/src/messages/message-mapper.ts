@@ -16,12 +16,16 @@ export interface MessageRow {
   deletion_sequence: string | null;
   deletion_mode: string | null;
   deleted_by: string | null;
+  version: string;
+  edited_at: Date | null;
+  edit_sequence: string | null;
 }
 
 /** The columns of MessageRow, in table order. */
 export const MESSAGE_COLUMNS =
   'message_id, conversation_id, sender_user_id, sequence, message_type, content, metadata_json, ' +
-  'idempotency_key, payload_hash, sent_at, deleted_at, deletion_sequence, deletion_mode, deleted_by';
+  'idempotency_key, payload_hash, sent_at, deleted_at, deletion_sequence, deletion_mode, deleted_by, ' +
+  'version, edited_at, edit_sequence';
 
 /** Loads a domain message from its row (sequences fit in a double: they stay below 2^53). */
 export function messageFromRow(row: MessageRow): Message {
@@ -44,6 +48,11 @@ export function messageFromRow(row: MessageRow): Message {
             mode: row.deletion_mode as DeletionMode,
             actorUserId: row.deleted_by ?? '',
           }
+        : null,
+    version: Number(row.version),
+    edit:
+      row.edited_at && row.edit_sequence !== null
+        ? { sequence: Number(row.edit_sequence), editedAt: row.edited_at }
         : null,
   });
 }

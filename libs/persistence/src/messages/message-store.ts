@@ -1,7 +1,8 @@
-import { DomainError, SyncQuery, SyncRead } from '@realchat/domain';
+import { DomainError, HistoryQuery, HistoryRead, SyncQuery, SyncRead } from '@realchat/domain';
 import type { Database } from '../database';
 import { withDatabase } from '../db-errors';
 import { PgConversationTx } from './conversation-tx';
+import { readHistoryPage } from './history-page';
 import { readSyncPage } from './sync-page';
 
 export type { PgConversationTx };
@@ -19,7 +20,7 @@ export interface TxOptions {
 
 /**
  * Messages and their outbox events in PostgreSQL (hot path: prepared statements). Implements
- * message-api's ConversationWrites and SyncPages ports structurally (this library does not
+ * message-api's ConversationWrites and SyncPages ports (history included) structurally (this library does not
  * import the app; message-api's main.ts assigns it to the port types).
  */
 export class MessageStore {
@@ -70,5 +71,10 @@ export class MessageStore {
   /** One page of a conversation's change stream, read in one snapshot. */
   async readSync(query: SyncQuery): Promise<SyncRead> {
     return withDatabase('reading messages', () => readSyncPage(this.db.pool, query));
+  }
+
+  /** One backward page of a conversation (newest first), read in one snapshot. */
+  async readHistory(query: HistoryQuery): Promise<HistoryRead> {
+    return withDatabase('reading history', () => readHistoryPage(this.db.pool, query));
   }
 }
