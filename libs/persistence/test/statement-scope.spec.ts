@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { validateSync } from '@realchat/domain';
+import { validateHistory, validateSync } from '@realchat/domain';
 import { Client } from 'pg';
 import { ShardLeases } from '../src/leases';
 import { MessageStore } from '../src/messages';
@@ -76,6 +76,11 @@ describe('statements on messages and outbox', () => {
           { message: a, event: event(c) },
           { message: b, event: event(c) },
         ]);
+        const toEdit = await tx.findMessage(b.props.id);
+        await tx.saveEdit(
+          toEdit!.edited('edited', '', { sequence: 4, editedAt: new Date() }),
+          event(c),
+        );
         const found = await tx.findMessage(a.props.id);
         await tx.saveDeletion(
           found!.deleted({
@@ -89,6 +94,12 @@ describe('statements on messages and outbox', () => {
       });
       await messages.readSync(validateSync({ conversationId: c, afterSequence: 0, pageSize: 1 }));
       await messages.readSync(validateSync({ conversationId: c, afterSequence: 1, pageSize: 10 }));
+      await messages.readHistory(
+        validateHistory({ conversationId: c, beforeSequence: 0, pageSize: 1 }),
+      );
+      await messages.readHistory(
+        validateHistory({ conversationId: c, beforeSequence: 2, pageSize: 9 }),
+      );
 
       // The relay's statements: leases, pending rows, failures, parking, requeue, acknowledge.
       const replica = `scope-${randomUUID()}`;
@@ -104,7 +115,7 @@ describe('statements on messages and outbox', () => {
           1000,
         )
       ).filter((r) => r.conversationId === c);
-      expect(rows).toHaveLength(3);
+      expect(rows).toHaveLength(4); // two sends, an edit and a deletion
       expect(await outbox.recordFailure(rows[0], 'poison')).toBe(1);
       await outbox.park(rows[0]);
       expect(await outbox.requeue([rows[0].id])).toBe(1);
@@ -114,7 +125,7 @@ describe('statements on messages and outbox', () => {
           held,
           replica,
         ),
-      ).toBe(3);
+      ).toBe(4);
       await outbox.backlog();
       await outbox.ping();
       await leases.release(held.map((l) => l.shard));

@@ -34,8 +34,8 @@ const saveEdit = changeWithOutboxEvent(
   'message_edit',
   `UPDATE messages SET content = $2, metadata_json = $3, version = $4, edited_at = $5,
                        edit_sequence = $6
-   WHERE message_id = $1`,
-  6,
+   WHERE message_id = $1 AND conversation_id = $7`,
+  7,
 );
 
 /**
@@ -145,7 +145,15 @@ export class PgConversationTx {
     if (!p.edit) throw new Error(`saveEdit: message ${p.id} is not edited`);
     await this.client.query(
       saveEdit(
-        [p.id, p.content, p.metadataJson, p.version, p.edit.editedAt, p.edit.sequence],
+        [
+          p.id,
+          p.content,
+          p.metadataJson,
+          p.version,
+          p.edit.editedAt,
+          p.edit.sequence,
+          this.conversationId,
+        ],
         event,
       ),
     );
