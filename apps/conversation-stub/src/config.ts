@@ -1,5 +1,8 @@
 import {
+  ConfigError,
   grpcHealthConfigSpec,
+  grpcTlsConfigSpec,
+  grpcTlsProblems,
   int,
   LOG_LEVELS,
   loadConfig,
@@ -25,10 +28,15 @@ export const conversationStubConfigSpec = {
   ]),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
   ...grpcHealthConfigSpec,
+  ...grpcTlsConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
 
+/** The configuration; throws one ConfigError naming every bad variable and combination. */
 export function loadConversationStubConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(conversationStubConfigSpec, env);
+  const config = loadConfig(conversationStubConfigSpec, env);
+  const problems = grpcTlsProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

@@ -5,9 +5,12 @@ import { ConversationStore } from '@realchat/persistence/conversations';
 import {
   createLogger,
   createMetricsRegistry,
+  grpcServerCredentials,
   GrpcServerMetrics,
+  grpcTransportOf,
   observeDbPool,
   runService,
+  serverTlsOf,
   serviceNameOf,
   ServiceHealth,
   startGrpcServer,
@@ -47,7 +50,12 @@ runService('conversation-stub', async () => {
     handlers,
     config.CONVERSATION_STUB_HOST,
     config.CONVERSATION_STUB_PORT,
-    { health, reflection: config.GRPC_REFLECTION, metrics: new GrpcServerMetrics(registry) },
+    {
+      health,
+      reflection: config.GRPC_REFLECTION,
+      metrics: new GrpcServerMetrics(registry),
+      credentials: await grpcServerCredentials(serverTlsOf(config)),
+    },
   );
   await health.start();
   logger.info(
@@ -55,6 +63,7 @@ runService('conversation-stub', async () => {
       address: `${config.CONVERSATION_STUB_HOST}:${port}`,
       http: `${config.CONVERSATION_STUB_HTTP_HOST}:${http.port}`,
       ready: health.readiness().ready,
+      transport: grpcTransportOf(config),
       reflection: config.GRPC_REFLECTION,
     },
     'conversation-stub serving realchat.conversation.v1.ConversationApi',

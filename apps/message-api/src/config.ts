@@ -1,6 +1,11 @@
 import { DEFAULT_LIMITS } from '@realchat/domain';
 import {
+  bool,
+  clientTlsProblems,
+  ConfigError,
   grpcHealthConfigSpec,
+  grpcTlsConfigSpec,
+  grpcTlsProblems,
   hostPorts,
   int,
   LOG_LEVELS,
@@ -24,6 +29,20 @@ export const messageApiConfigSpec = {
   DATABASE_URL: url('PostgreSQL URL of the message database', ['postgresql:', 'postgres:']),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
   CONVERSATION_API_ADDR: hostPorts('host:port of the Conversation API', '127.0.0.1:50052'),
+  CONVERSATION_API_TLS: bool('call the Conversation API over TLS (docs/tls.md)', false),
+  CONVERSATION_API_TLS_CA_FILE: str(
+    "PEM CA bundle the Conversation API's certificate must chain to (default: system roots)",
+    '',
+  ),
+  CONVERSATION_API_TLS_CERT_FILE: str(
+    'PEM client certificate, for a Conversation API with mTLS',
+    '',
+  ),
+  CONVERSATION_API_TLS_KEY_FILE: str('PEM private key of CONVERSATION_API_TLS_CERT_FILE', ''),
+  CONVERSATION_API_TLS_SERVER_NAME: str(
+    "name the Conversation API's certificate must carry, when not the host of its address",
+    '',
+  ),
   CONVERSATION_API_TIMEOUT_MS: int(
     'deadline of a Conversation API call when the client set none',
     2000,
@@ -55,10 +74,38 @@ export const messageApiConfigSpec = {
     100,
   ),
   ...grpcHealthConfigSpec,
+  ...grpcTlsConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
 
+/** The configuration; throws one ConfigError naming every bad variable and combination. */
 export function loadMessageApiConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(messageApiConfigSpec, env);
+  const config = loadConfig(messageApiConfigSpec, env);
+  const problems = [
+    ...grpcTlsProblems(config),
+    ...clientTlsProblems(
+      { name: 'CONVERSATION_API_TLS', value: config.CONVERSATION_API_TLS },
+      {
+        ca: ['CONVERSATION_API_TLS_CA_FILE', config.CONVERSATION_API_TLS_CA_FILE],
+        cert: ['CONVERSATION_API_TLS_CERT_FILE', config.CONVERSATION_API_TLS_CERT_FILE],
+        key: ['CONVERSATION_API_TLS_KEY_FILE', config.CONVERSATION_API_TLS_KEY_FILE],
+      },
+    ),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** TLS of the Conversation API client, or null for plaintext. */
+export function conversationApiTlsOf(config: ReturnType<typeof loadMessageApiConfig>) {
+  if (!config.CONVERSATION_API_TLS) return null;
+  return {
+    caFile: config.CONVERSATION_API_TLS_CA_FILE || undefined,
+    certFile: config.CONVERSATION_API_TLS_CERT_FILE || undefined,
+    keyFile: config.CONVERSATION_API_TLS_KEY_FILE || undefined,
+    serverName: config.CONVERSATION_API_TLS_SERVER_NAME || undefined,
+    // The same cadence as the server's own files.
+    reloadIntervalMs: config.GRPC_TLS_RELOAD_INTERVAL_MS,
+  };
 }

@@ -8,9 +8,12 @@ import { MessageStore } from '@realchat/persistence/messages';
 import {
   createLogger,
   createMetricsRegistry,
+  grpcServerCredentials,
   GrpcServerMetrics,
+  grpcTransportOf,
   observeDbPool,
   runService,
+  serverTlsOf,
   serviceNameOf,
   ServiceHealth,
   startHttpProbes,
@@ -22,7 +25,7 @@ import { DeleteMessage } from './app/delete-message';
 import type { ConversationDirectory, ConversationWrites, SyncPages } from './app/ports';
 import { SendMessage } from './app/send-message';
 import { SyncMessages } from './app/sync-messages';
-import { loadMessageApiConfig } from './config';
+import { conversationApiTlsOf, loadMessageApiConfig } from './config';
 import { startMessageApiServer } from './grpc/message-api-server';
 import { protoMessageEvents } from './grpc/message-events';
 import { MessageApiMetrics } from './metrics';
@@ -43,6 +46,7 @@ runService('message-api', async () => {
   );
   const directory = new ConversationApiDirectory({
     address: config.CONVERSATION_API_ADDR,
+    tls: conversationApiTlsOf(config),
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,
     observer: metrics.conversationApiObserver,
@@ -82,6 +86,7 @@ runService('message-api', async () => {
       health,
       reflection: config.GRPC_REFLECTION,
       metrics: new GrpcServerMetrics(registry),
+      credentials: await grpcServerCredentials(serverTlsOf(config)),
     },
   );
   await health.start();
@@ -89,7 +94,9 @@ runService('message-api', async () => {
     {
       address: `${config.MESSAGE_API_HOST}:${port}`,
       http: `${config.MESSAGE_API_HTTP_HOST}:${http.port}`,
+      transport: grpcTransportOf(config),
       conversationApi: config.CONVERSATION_API_ADDR,
+      conversationApiTls: config.CONVERSATION_API_TLS,
       poolSize: config.DATABASE_POOL_SIZE,
       ready: health.readiness().ready,
       reflection: config.GRPC_REFLECTION,

@@ -25,6 +25,8 @@ export interface GrpcServerOptions {
   readonly reflection?: boolean;
   /** Records grpc_server_* for every call of the service. */
   readonly metrics?: GrpcServerMetrics;
+  /** Transport security (grpcServerCredentials); plaintext when unset. */
+  readonly credentials?: ServerCredentials;
 }
 
 /** The full name of a service, e.g. realchat.message.v1.MessageApi. */
@@ -58,8 +60,10 @@ export async function startGrpcServer(
     addReflection(server, listed);
   }
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
+    server.bindAsync(
+      `${host}:${port}`,
+      options.credentials ?? ServerCredentials.createInsecure(),
+      (err, p) => (err ? reject(err) : resolve(p)),
     ),
   );
   return { server, port: bound };

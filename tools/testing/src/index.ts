@@ -1,5 +1,6 @@
 /** Harness for end-to-end tests and benchmarks: the built apps as processes, clients, load. */
 export * from './app-process';
+export * from './certificates';
 export * from './chain-history';
 export * from './chat-load';
 export * from './cleanup-registry';

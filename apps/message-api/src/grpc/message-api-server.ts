@@ -7,7 +7,7 @@ import {
   startGrpcServer,
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
-import type { Server } from '@grpc/grpc-js';
+import type { Server, ServerCredentials } from '@grpc/grpc-js';
 import { messageApiHandlers, UseCases } from './message-api-handlers';
 
 /** Room in a request for everything but content and metadata (ids, key, type, framing). */
@@ -37,6 +37,7 @@ export function startMessageApiServer(
     health?: ServiceHealth;
     reflection?: boolean;
     metrics?: GrpcServerMetrics;
+    credentials?: ServerCredentials;
   },
 ): Promise<{ server: Server; port: number }> {
   return startGrpcServer(
@@ -49,6 +50,7 @@ export function startMessageApiServer(
       health: options.health,
       reflection: options.reflection,
       metrics: options.metrics,
+      credentials: options.credentials,
     },
   );
 }
