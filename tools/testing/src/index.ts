@@ -19,6 +19,7 @@ export * from './outbox-load';
 export * from './otlp-receiver';
 export * from './recovery';
 export * from './relay-metrics';
+export * from './secure-kafka';
 export * from './sends';
 export * from './stack';
 export * from './status';
