@@ -24,3 +24,4 @@ export * from './sends';
 export * from './stack';
 export * from './status';
 export * from './test-topic';
+export * from './tls-postgres';
