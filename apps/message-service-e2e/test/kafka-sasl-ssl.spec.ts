@@ -39,8 +39,7 @@ describe('the relay over Kafka SASL_SSL', () => {
     });
     try {
       await stack.startRelay();
-      const c = (await stack.conversationApi().create(['ann', 'ben'])).conversation!
-        .conversationId;
+      const c = (await stack.conversationApi().create(['ann', 'ben'])).conversation!.conversationId;
       for (const content of ['one', 'two'])
         await stack.messageApi().send('ann', { conversationId: c, senderUserId: 'ann', content });
       await collector.waitUntil('both events', () => collector.forKey(c).length === 2);
