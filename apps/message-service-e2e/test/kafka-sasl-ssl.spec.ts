@@ -70,7 +70,10 @@ describe('the relay over Kafka SASL_SSL', () => {
         /refused the relay's credentials.*KAFKA_SASL_PASSWORD/.test(String(l.err)),
     );
     const ready = await fetch(`http://127.0.0.1:${relay.port('http')}/readyz`);
-    expect(ready.status).toBe(503);
+    expect([ready.status, await ready.text()]).toEqual([
+      503,
+      expect.stringContaining('kafka=false'),
+    ]);
     expect(relay.running).toBe(true);
     // Neither password is ever logged.
     const logs = relay.logs().map((l) => JSON.stringify(l));

@@ -143,6 +143,27 @@ describe('TLS and mutual TLS on the gRPC links', () => {
     expect((await failure(c.create(['x', 'y']))).code).toBe(status.PERMISSION_DENIED);
   });
 
+  it('a message-api without a client certificate cannot use the stub: not ready, sends UNAVAILABLE', async () => {
+    const unauthenticated = await startMessageApi({
+      DATABASE_URL: await freshDatabase('e2e_tls'),
+      CONVERSATION_API_ADDR: `localhost:${stub.port()}`,
+      CONVERSATION_API_TLS: 'true',
+      CONVERSATION_API_TLS_CA_FILE: ca.cert,
+      HEALTH_CHECK_INTERVAL_MS: '200',
+    });
+    const c = new MessageApi(`127.0.0.1:${unauthenticated.port()}`);
+    clients.push(c);
+    expect((await failure(send(c))).code).toBe(status.UNAVAILABLE);
+    // Once a round of checks has run (PostgreSQL answers), the Conversation API is the one down.
+    let body = '';
+    await eventually('a round of readiness checks', async () => {
+      const ready = await fetch(`http://127.0.0.1:${unauthenticated.port('http')}/readyz`);
+      body = await ready.text();
+      return ready.status === 503 && body.includes('postgres=true');
+    });
+    expect(body).toContain('conversation-api=false');
+  });
+
   it('presents a rotated certificate to new connections without a restart', async () => {
     const gateway = certs.client('gateway', ca);
     const before = await presentedFingerprint(api.port(), ca.cert, gateway);
