@@ -221,5 +221,8 @@ describe('TLS configuration', () => {
       admin.close();
       client.close();
     }
+    // SIGTERM drains and exits 0 with the certificate watchers running.
+    expect(await api.stop()).toBe(0);
+    expect(await stub.stop()).toBe(0);
   });
 });
