@@ -3,6 +3,8 @@ import {
   authConfigSpec,
   grpcHealthConfigSpec,
   grpcLimitsConfigSpec,
+  grpcTlsConfigSpec,
+  grpcTlsProblems,
   int,
   LOG_LEVELS,
   loadConfig,
@@ -32,10 +34,15 @@ export const conversationStubConfigSpec = {
   // Applies to the admin operations (create, add and remove participants); the reads and
   // NextSequence are service calls from message-api, guarded by the transport (docs/security.md).
   ...authConfigSpec,
+  ...grpcTlsConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
 
+/** The configuration; throws one ConfigError naming every bad variable and combination. */
 export function loadConversationStubConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(conversationStubConfigSpec, env, [authConfigProblems]);
+  return loadConfig(conversationStubConfigSpec, env, [
+    authConfigProblems,
+    (c) => grpcTlsProblems(c as Parameters<typeof grpcTlsProblems>[0]),
+  ]);
 }

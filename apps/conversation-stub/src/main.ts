@@ -3,15 +3,18 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
 import { Database } from '@realchat/persistence';
 import { ConversationStore } from '@realchat/persistence/conversations';
 import {
-  clientCertificatesRequired,
   createAuthenticator,
   createLogger,
   grpcLimitsOf,
+  isMutualTls,
   logAuthMode,
   createMetricsRegistry,
+  grpcServerCredentials,
   GrpcServerMetrics,
+  grpcTransportOf,
   observeDbPool,
   runService,
+  serverTlsOf,
   serviceNameOf,
   ServiceHealth,
   startGrpcServer,
@@ -27,7 +30,7 @@ runService('conversation-stub', async () => {
   const config = loadConversationStubConfig(process.env);
   const logger = createLogger('conversation-stub', config.LOG_LEVEL);
   const authenticator = createAuthenticator(config, { required: false });
-  logAuthMode(logger, config.AUTH_MODE, clientCertificatesRequired(process.env));
+  logAuthMode(logger, config.AUTH_MODE, isMutualTls(config));
   const registry = createMetricsRegistry();
   const db = new Database({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   observeDbPool(registry, db.pool);
@@ -62,6 +65,7 @@ runService('conversation-stub', async () => {
       reflection: config.GRPC_REFLECTION,
       metrics: new GrpcServerMetrics(registry),
       limits: grpcLimitsOf(config),
+      credentials: await grpcServerCredentials(serverTlsOf(config)),
     },
   );
   await health.start();
@@ -70,6 +74,7 @@ runService('conversation-stub', async () => {
       address: `${config.CONVERSATION_STUB_HOST}:${port}`,
       http: `${config.CONVERSATION_STUB_HTTP_HOST}:${http.port}`,
       ready: health.readiness().ready,
+      transport: grpcTransportOf(config),
       reflection: config.GRPC_REFLECTION,
       authMode: config.AUTH_MODE,
     },

@@ -2,8 +2,12 @@ import { DEFAULT_LIMITS } from '@realchat/domain';
 import {
   authConfigProblems,
   authConfigSpec,
+  bool,
+  clientTlsProblems,
   grpcHealthConfigSpec,
   grpcLimitsConfigSpec,
+  grpcTlsConfigSpec,
+  grpcTlsProblems,
   hostPorts,
   int,
   LOG_LEVELS,
@@ -44,6 +48,20 @@ export const messageApiConfigSpec = {
     100,
   ),
   CONVERSATION_API_ADDR: hostPorts('host:port of the Conversation API', '127.0.0.1:50052'),
+  CONVERSATION_API_TLS: bool('call the Conversation API over TLS (docs/tls.md)', false),
+  CONVERSATION_API_TLS_CA_FILE: str(
+    "PEM CA bundle the Conversation API's certificate must chain to (default: system roots)",
+    '',
+  ),
+  CONVERSATION_API_TLS_CERT_FILE: str(
+    'PEM client certificate, for a Conversation API with mTLS',
+    '',
+  ),
+  CONVERSATION_API_TLS_KEY_FILE: str('PEM private key of CONVERSATION_API_TLS_CERT_FILE', ''),
+  CONVERSATION_API_TLS_SERVER_NAME: str(
+    "name the Conversation API's certificate must carry, when not the host of its address",
+    '',
+  ),
   CONVERSATION_API_TIMEOUT_MS: int(
     'deadline of a Conversation API call when the client set none',
     2000,
@@ -92,10 +110,37 @@ export const messageApiConfigSpec = {
     100_000,
   ),
   SEND_RATE_BURST: int('sends one user may make at once before the rate applies', 20, 1, 100_000),
+  ...grpcTlsConfigSpec,
   SHUTDOWN_GRACE_MS: int('time for in-flight calls to finish after SIGTERM', 10_000, 0),
   LOG_LEVEL: oneOf('pino log level', LOG_LEVELS, 'info'),
 };
 
+/** The configuration; throws one ConfigError naming every bad variable and combination. */
 export function loadMessageApiConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(messageApiConfigSpec, env, [authConfigProblems]);
+  return loadConfig(messageApiConfigSpec, env, [
+    authConfigProblems,
+    (c) => grpcTlsProblems(c as Parameters<typeof grpcTlsProblems>[0]),
+    (c) =>
+      clientTlsProblems(
+        { name: 'CONVERSATION_API_TLS', value: c.CONVERSATION_API_TLS ?? false },
+        {
+          ca: ['CONVERSATION_API_TLS_CA_FILE', c.CONVERSATION_API_TLS_CA_FILE ?? ''],
+          cert: ['CONVERSATION_API_TLS_CERT_FILE', c.CONVERSATION_API_TLS_CERT_FILE ?? ''],
+          key: ['CONVERSATION_API_TLS_KEY_FILE', c.CONVERSATION_API_TLS_KEY_FILE ?? ''],
+        },
+      ),
+  ]);
+}
+
+/** TLS of the Conversation API client, or null for plaintext. */
+export function conversationApiTlsOf(config: ReturnType<typeof loadMessageApiConfig>) {
+  if (!config.CONVERSATION_API_TLS) return null;
+  return {
+    caFile: config.CONVERSATION_API_TLS_CA_FILE || undefined,
+    certFile: config.CONVERSATION_API_TLS_CERT_FILE || undefined,
+    keyFile: config.CONVERSATION_API_TLS_KEY_FILE || undefined,
+    serverName: config.CONVERSATION_API_TLS_SERVER_NAME || undefined,
+    // The same cadence as the server's own files.
+    reloadIntervalMs: config.GRPC_TLS_RELOAD_INTERVAL_MS,
+  };
 }

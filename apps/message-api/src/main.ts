@@ -6,15 +6,18 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
 import { Database, ReadReplicas } from '@realchat/persistence';
 import { MessageStore } from '@realchat/persistence/messages';
 import {
-  clientCertificatesRequired,
   createAuthenticator,
   createLogger,
   grpcLimitsOf,
+  isMutualTls,
   logAuthMode,
   createMetricsRegistry,
+  grpcServerCredentials,
   GrpcServerMetrics,
+  grpcTransportOf,
   observeDbPool,
   runService,
+  serverTlsOf,
   serviceNameOf,
   ServiceHealth,
   startHttpProbes,
@@ -29,7 +32,7 @@ import type { ConversationDirectory, ConversationWrites, SyncPages } from './app
 import { ReadHistory } from './app/read-history';
 import { SendMessage } from './app/send-message';
 import { SyncMessages } from './app/sync-messages';
-import { loadMessageApiConfig } from './config';
+import { conversationApiTlsOf, loadMessageApiConfig } from './config';
 import { startMessageApiServer } from './grpc/message-api-server';
 import { protoMessageEvents } from './grpc/message-events';
 import { MessageApiMetrics } from './metrics';
@@ -38,7 +41,7 @@ runService('message-api', async () => {
   const config = loadMessageApiConfig(process.env);
   const logger = createLogger('message-api', config.LOG_LEVEL);
   const authenticator = createAuthenticator(config);
-  logAuthMode(logger, config.AUTH_MODE, clientCertificatesRequired(process.env));
+  logAuthMode(logger, config.AUTH_MODE, isMutualTls(config));
   const registry = createMetricsRegistry();
   const metrics = new MessageApiMetrics(registry);
 
@@ -81,6 +84,7 @@ runService('message-api', async () => {
     : undefined;
   const directory = new ConversationApiDirectory({
     address: config.CONVERSATION_API_ADDR,
+    tls: conversationApiTlsOf(config),
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,
     observer: metrics.conversationApiObserver,
@@ -131,6 +135,7 @@ runService('message-api', async () => {
       metrics: new GrpcServerMetrics(registry),
       authenticator,
       grpcLimits: grpcLimitsOf(config),
+      credentials: await grpcServerCredentials(serverTlsOf(config)),
     },
   );
   await health.start();
@@ -138,7 +143,9 @@ runService('message-api', async () => {
     {
       address: `${config.MESSAGE_API_HOST}:${port}`,
       http: `${config.MESSAGE_API_HTTP_HOST}:${http.port}`,
+      transport: grpcTransportOf(config),
       conversationApi: config.CONVERSATION_API_ADDR,
+      conversationApiTls: config.CONVERSATION_API_TLS,
       poolSize: config.DATABASE_POOL_SIZE,
       readReplicas: config.DATABASE_READ_URL.length,
       ready: health.readiness().ready,

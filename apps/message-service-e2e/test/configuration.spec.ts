@@ -76,6 +76,30 @@ describe('a bad configuration', () => {
       { DATABASE_URL: 'http://db/realchat', JWT_JWKS_URL: 'ftp://keys/jwks.json' },
       { AUTH_MODE: 'jwt', JWT_ISSUER: 'https://issuer.test', JWT_AUDIENCE: 'realchat' },
     ],
+    // TLS and SASL settings that contradict each other (docs/tls.md), each named.
+    [
+      'message-api',
+      {
+        GRPC_TLS_KEY_FILE: '/nonexistent/server.key',
+        GRPC_TLS_ALLOWED_CLIENT_NAMES: 'gateway',
+        CONVERSATION_API_TLS_CA_FILE: '/nonexistent/ca.crt',
+      },
+      { DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/db', MESSAGE_API_HOST: '127.0.0.1' },
+      // required by the key, and needed by the allow-list
+      ['GRPC_TLS_CERT_FILE', 'GRPC_TLS_CLIENT_CA_FILE'],
+    ],
+    [
+      'conversation-stub',
+      { GRPC_TLS_CLIENT_CA_FILE: '/nonexistent/ca.crt' },
+      { DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/db' },
+    ],
+    [
+      'outbox-relay',
+      { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SSL_CA_FILE: '/nonexistent/ca.crt' },
+      { DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/db', KAFKA_SASL_USERNAME: 'relay' },
+      // PLAIN needs TLS, and the password is missing
+      ['KAFKA_SSL', 'KAFKA_SASL_PASSWORD'],
+    ],
   ] as [string, Record<string, string>, Record<string, string>, string[]?][])(
     '%s exits with status 2 naming every bad variable',
     async (app, bad, good, missing = []) => {

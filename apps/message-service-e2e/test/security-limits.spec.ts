@@ -75,7 +75,7 @@ describe('security: abuse limits (built apps)', () => {
     // Mallory floods from 8 connections of her own, 40 concurrent sends on each.
     const floods = Array.from(
       { length: 8 },
-      () => new MessageApi(address, { 'grpc.use_local_subchannel_pool': 1 }),
+      () => new MessageApi(address, undefined, { 'grpc.use_local_subchannel_pool': 1 }),
     );
     const started = Date.now();
     const flood = Promise.all(
@@ -89,7 +89,7 @@ describe('security: abuse limits (built apps)', () => {
       ),
     );
     // Meanwhile Alice sends as usual (within her own burst) on her own connection.
-    const aliceApi = new MessageApi(address, { 'grpc.use_local_subchannel_pool': 1 });
+    const aliceApi = new MessageApi(address, undefined, { 'grpc.use_local_subchannel_pool': 1 });
     const aliceLatenciesMs: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = Date.now();
@@ -158,7 +158,7 @@ describe('security: abuse limits (built apps)', () => {
     }
     const alice = `alice-${randomUUID()}`;
     const { conversation } = await stack.conversationApi().create([alice, 'bob']);
-    const api = new MessageApi(address, { 'grpc.use_local_subchannel_pool': 1 });
+    const api = new MessageApi(address, undefined, { 'grpc.use_local_subchannel_pool': 1 });
     try {
       for (let i = 0; i < 3; i++) {
         const { message } = await api.send(alice, {

@@ -28,6 +28,8 @@ export interface GrpcServerOptions {
   readonly metrics?: GrpcServerMetrics;
   /** What one connection may cost (grpc-limits.ts); the defaults when unset. */
   readonly limits?: GrpcLimits;
+  /** Transport security (grpcServerCredentials); plaintext when unset. */
+  readonly credentials?: ServerCredentials;
 }
 
 /** The full name of a service, e.g. realchat.message.v1.MessageApi. */
@@ -62,8 +64,10 @@ export async function startGrpcServer(
     addReflection(server, listed);
   }
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
+    server.bindAsync(
+      `${host}:${port}`,
+      options.credentials ?? ServerCredentials.createInsecure(),
+      (err, p) => (err ? reject(err) : resolve(p)),
     ),
   );
   return { server, port: bound };

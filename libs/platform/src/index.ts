@@ -4,6 +4,7 @@ export * from './lifecycle';
 export * from './grpc-status';
 export * from './grpc-unary';
 export * from './grpc-server';
+export * from './grpc-tls';
 export * from './grpc-malformed';
 export * from './grpc-health';
 export * from './grpc-reflection';

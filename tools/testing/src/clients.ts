@@ -1,4 +1,10 @@
-import { ChannelOptions, credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  credentials,
+  Metadata,
+  ServiceError,
+} from '@grpc/grpc-js';
 import {
   ConversationApiClient,
   ConversationType,
@@ -39,9 +45,13 @@ function call<Req, Res>(
 /** The generated MessageApi client with the acting user as `x-user-id` (null: none sent). */
 export class MessageApi {
   readonly client: MessageApiClient;
-  /** `options`: e.g. `grpc.use_local_subchannel_pool` for a connection of its own. */
-  constructor(address: string, options: ChannelOptions = {}) {
-    this.client = new MessageApiClient(address, credentials.createInsecure(), options);
+  /** Plaintext unless `creds` says otherwise (e.g. TLS with a client certificate). */
+  constructor(
+    address: string,
+    creds: ChannelCredentials = credentials.createInsecure(),
+    options: ChannelOptions = {},
+  ) {
+    this.client = new MessageApiClient(address, creds, options);
   }
 
   /** `metadata`: extra gRPC metadata, e.g. a W3C `traceparent`. */
@@ -108,8 +118,13 @@ export { DeletionMode };
 /** The generated ConversationApi client. */
 export class ConversationApi {
   readonly client: ConversationApiClient;
-  constructor(address: string) {
-    this.client = new ConversationApiClient(address, credentials.createInsecure());
+  /** Plaintext unless `creds` says otherwise (e.g. TLS with a client certificate). */
+  constructor(
+    address: string,
+    creds: ChannelCredentials = credentials.createInsecure(),
+    options: ChannelOptions = {},
+  ) {
+    this.client = new ConversationApiClient(address, creds, options);
   }
 
   /** A group conversation; the first user is its ADMIN. `metadata`: e.g. `authorization`. */

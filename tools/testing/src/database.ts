@@ -9,10 +9,13 @@ const MIGRATIONS = path.resolve(__dirname, '..', '..', '..', 'prisma', 'migratio
 /**
  * A fresh, migrated database for one test suite (relays must not share an outbox). It is dropped
  * when the test (or suite) that made it ends, so that runs do not pile databases up; set
- * E2E_KEEP_DATABASES=1 to keep them for a post-mortem.
+ * E2E_KEEP_DATABASES=1 to keep them for a post-mortem. `base`: another server than DATABASE_URL's
+ * (its URL parameters, e.g. sslmode, are kept).
  */
-export async function freshDatabase(prefix: string): Promise<string> {
-  const base = process.env.DATABASE_URL;
+export async function freshDatabase(
+  prefix: string,
+  base = process.env.DATABASE_URL,
+): Promise<string> {
   if (!base) throw new Error('DATABASE_URL is not set: run through jest (globalSetup)');
   const url = await createScratchDatabase(base, prefix, MIGRATIONS);
   if (!process.env.E2E_KEEP_DATABASES) {

@@ -1,5 +1,6 @@
 /** Harness for end-to-end tests and benchmarks: the built apps as processes, clients, load. */
 export * from './app-process';
+export * from './certificates';
 export * from './chain-history';
 export * from './chat-load';
 export * from './cleanup-registry';
@@ -18,9 +19,11 @@ export * from './outbox-load';
 export * from './otlp-receiver';
 export * from './recovery';
 export * from './relay-metrics';
+export * from './secure-kafka';
 export * from './sends';
 export * from './stack';
 export * from './status';
 export * from './test-topic';
 export * from './token-issuer';
 export * from './pg-replica';
+export * from './tls-postgres';

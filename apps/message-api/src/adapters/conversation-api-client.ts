@@ -1,4 +1,4 @@
-import { credentials, Metadata, ServiceError, status } from '@grpc/grpc-js';
+import { Metadata, ServiceError, status } from '@grpc/grpc-js';
 import { ConversationMembers, DomainError, participantRoleOf } from '@realchat/domain';
 import {
   ConversationApiClient,
@@ -7,6 +7,7 @@ import {
   NextSequenceRequest,
   NextSequenceResponse,
 } from '@realchat/proto';
+import { type ClientTls, grpcChannelCredentials } from '@realchat/platform';
 import { LRUCache } from 'lru-cache';
 import type { ConversationDirectory, SequenceRange } from '../app/ports';
 import { conversationApiAnswers } from './conversation-api-health';
@@ -14,6 +15,8 @@ import { conversationApiAnswers } from './conversation-api-health';
 export interface ConversationApiOptions {
   /** host:port of the Conversation API. */
   readonly address: string;
+  /** TLS to the Conversation API; null or unset: plaintext. */
+  readonly tls?: ClientTls | null;
   /** How long a conversation's members may be served from cache (the staleness bound). */
   readonly membersCacheTtlMs: number;
   /** Deadline for each call when the caller gave none (and the longest any call may take). */
@@ -45,7 +48,9 @@ export class ConversationApiDirectory implements ConversationDirectory {
   private healthCheck: ((timeoutMs: number) => Promise<void>) | null = null;
 
   constructor(private readonly options: ConversationApiOptions) {
-    this.client = new ConversationApiClient(options.address, credentials.createInsecure(), {
+    const transport = grpcChannelCredentials(options.tls ?? null);
+    this.client = new ConversationApiClient(options.address, transport.credentials, {
+      ...transport.options,
       'grpc.keepalive_time_ms': 30_000,
       // Reconnect quickly after the Conversation API comes back.
       'grpc.initial_reconnect_backoff_ms': 200,

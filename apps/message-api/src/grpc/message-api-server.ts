@@ -9,7 +9,7 @@ import {
   startGrpcServer,
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
-import type { Server } from '@grpc/grpc-js';
+import type { Server, ServerCredentials } from '@grpc/grpc-js';
 import { messageApiHandlers, UseCases } from './message-api-handlers';
 
 /** Room in a request for everything but content and metadata (ids, key, type, framing). */
@@ -42,6 +42,7 @@ export function startMessageApiServer(
     /** Who the caller is (AUTH_MODE); trusted-header when unset. */
     authenticator?: Authenticator;
     grpcLimits?: GrpcLimits;
+    credentials?: ServerCredentials;
   },
 ): Promise<{ server: Server; port: number }> {
   return startGrpcServer(
@@ -55,6 +56,7 @@ export function startMessageApiServer(
       reflection: options.reflection,
       metrics: options.metrics,
       limits: options.grpcLimits,
+      credentials: options.credentials,
     },
   );
 }

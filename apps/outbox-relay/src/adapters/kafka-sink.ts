@@ -1,4 +1,12 @@
-import { CompressionTypes, Kafka, KafkaJSError, logLevel, Partitioners, Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  Kafka,
+  KafkaJSError,
+  logLevel,
+  Partitioners,
+  Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
 import { startProduceSpans } from './produce-spans';
@@ -10,6 +18,14 @@ export interface KafkaSinkOptions {
   readonly topicPartitions: number;
   readonly topicReplicationFactor: number;
   readonly requestTimeoutMs: number;
+  /** TLS to the brokers (PEM strings; unset CA: the system's roots); unset: plaintext. */
+  readonly ssl?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** SASL authentication; unset: none. */
+  readonly sasl?: {
+    readonly mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
+    readonly username: string;
+    readonly password: string;
+  };
 }
 
 // Kafka error types that no retry of the same record can fix.
@@ -39,6 +55,15 @@ export class KafkaSink implements EventSink {
       clientId: options.clientId,
       brokers: options.brokers,
       requestTimeout: options.requestTimeoutMs,
+      ssl: options.ssl
+        ? {
+            ca: options.ssl.ca ? [options.ssl.ca] : undefined,
+            cert: options.ssl.cert,
+            key: options.ssl.key,
+          }
+        : undefined,
+      // kafkajs types SASL options as a union per mechanism; ours is one of them.
+      sasl: options.sasl ? ({ ...options.sasl } as SASLOptions) : undefined,
       connectionTimeout: 3000,
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
       logLevel: logLevel.WARN,
@@ -65,7 +90,7 @@ export class KafkaSink implements EventSink {
     try {
       await this.connectProducer();
     } catch (e) {
-      throw new PublishError('broker', (e as Error).message, { cause: e });
+      throw new PublishError('broker', connectFailure(e), { cause: e });
     }
   }
 
@@ -130,6 +155,18 @@ export class KafkaSink implements EventSink {
       throw error;
     }
   }
+}
+
+/**
+ * Why connecting failed. Refused credentials are said plainly with the variables to check: they
+ * look like an outage otherwise (the relay keeps retrying and stays not ready either way).
+ */
+function connectFailure(e: unknown): string {
+  const message = (e as Error).message;
+  if ((e as Error).name === 'KafkaJSSASLAuthenticationError') {
+    return `Kafka refused the relay's credentials (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD): ${message}`;
+  }
+  return message;
 }
 
 function isTopicAlreadyExists(e: unknown): boolean {

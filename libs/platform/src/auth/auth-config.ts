@@ -111,14 +111,6 @@ export function createAuthenticator(
 }
 
 /**
- * Whether the gRPC server requires client certificates (mTLS). Part 1 of issue 10 (grpc-tls.ts)
- * owns the TLS settings; this reads the same variable so the merge can point it at that helper.
- */
-export function clientCertificatesRequired(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.GRPC_TLS_CLIENT_CA_FILE);
-}
-
-/**
  * Logs the mode at start, and warns when trusted-header runs without mTLS: then anyone who can
  * reach the port can act as any user.
  */

@@ -1,0 +1,84 @@
+import {
+  AppProcess,
+  EventCollector,
+  eventually,
+  freshDatabase,
+  SecureKafka,
+  Stack,
+  startSecureKafka,
+  TestCertificates,
+  testTopic,
+} from '@realchat/testing';
+
+/**
+ * docs/tls.md "Kafka": the relay publishes over SASL_SSL (TLS plus SCRAM-SHA-512) to a broker of
+ * the test's own, and a wrong password is said plainly while the relay stays up and not ready.
+ */
+describe('the relay over Kafka SASL_SSL', () => {
+  let kafka: SecureKafka;
+  let secure: Record<string, string>;
+
+  beforeAll(async () => {
+    kafka = await startSecureKafka('sasl', TestCertificates.create('e2e-kafka'));
+    secure = {
+      KAFKA_BROKERS: kafka.saslSsl,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: kafka.ca.cert,
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: kafka.user.name,
+    };
+  }, 120_000);
+
+  it('publishes the events of committed sends with SCRAM-SHA-512 over TLS', async () => {
+    const topic = testTopic('e2e-sasl', kafka.plaintext);
+    const collector = await EventCollector.start(topic, kafka.plaintext);
+    const stack = await Stack.start({
+      databaseUrl: await freshDatabase('e2e_sasl'),
+      topic,
+      relayEnv: { ...secure, KAFKA_SASL_PASSWORD: kafka.user.password },
+    });
+    try {
+      await stack.startRelay();
+      const c = (await stack.conversationApi().create(['ann', 'ben'])).conversation!.conversationId;
+      for (const content of ['one', 'two'])
+        await stack.messageApi().send('ann', { conversationId: c, senderUserId: 'ann', content });
+      await collector.waitUntil('both events', () => collector.forKey(c).length === 2);
+      expect(collector.forKey(c).map((e) => e.position)).toEqual([1, 2]);
+      const ready = await fetch(`http://127.0.0.1:${stack.relays[0].port('http')}/readyz`);
+      expect(ready.status).toBe(200);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('says the credentials were refused when the password is wrong, and is not ready', async () => {
+    const relay = await AppProcess.start(
+      'outbox-relay',
+      {
+        DATABASE_URL: await freshDatabase('e2e_sasl'),
+        KAFKA_TOPIC: testTopic('e2e-sasl', kafka.plaintext),
+        RELAY_HTTP_PORT: '0',
+        RELAY_HTTP_HOST: '127.0.0.1',
+        ...secure,
+        KAFKA_SASL_PASSWORD: 'not-the-password',
+      },
+      'outbox-relay running',
+    );
+    await relay.waitForLog(
+      (l) =>
+        l.msg === 'Kafka still unavailable' &&
+        /refused the relay's credentials.*KAFKA_SASL_PASSWORD/.test(String(l.err)),
+    );
+    const ready = await fetch(`http://127.0.0.1:${relay.port('http')}/readyz`);
+    expect([ready.status, await ready.text()]).toEqual([
+      503,
+      expect.stringContaining('kafka=false'),
+    ]);
+    expect(relay.running).toBe(true);
+    // Neither password is ever logged.
+    const logs = relay.logs().map((l) => JSON.stringify(l));
+    expect(logs.filter((l) => l.includes('not-the-password'))).toEqual([]);
+    expect(logs.filter((l) => l.includes(kafka.user.password))).toEqual([]);
+    await eventually('a clean stop', async () => (await relay.stop()) === 0, 30_000);
+  });
+});
