@@ -23,9 +23,15 @@ export const relayConfigSpec = {
   KAFKA_TOPIC: str('topic the events go to', 'chat.messages.v1'),
   KAFKA_TOPIC_PARTITIONS: int('partitions when the relay creates the topic', 12, 1, 10_000),
   KAFKA_TOPIC_REPLICATION_FACTOR: int(
-    'replication factor when the relay creates the topic',
-    1,
-    1,
+    'replication factor when the relay creates the topic; 0: min(3, brokers in the cluster)',
+    0,
+    0,
+    10,
+  ),
+  KAFKA_TOPIC_MIN_INSYNC_REPLICAS: int(
+    'min.insync.replicas when the relay creates the topic; 0: 2 with 3+ replicas, else 1',
+    0,
+    0,
     10,
   ),
   KAFKA_REQUEST_TIMEOUT_MS: int(
@@ -91,6 +97,14 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv): {
     drainTimeoutMs: e.SHUTDOWN_GRACE_MS,
   });
   const problems = validateRelayConfig(relay);
+  if (
+    e.KAFKA_TOPIC_REPLICATION_FACTOR > 0 &&
+    e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS > e.KAFKA_TOPIC_REPLICATION_FACTOR
+  )
+    problems.push(
+      `KAFKA_TOPIC_MIN_INSYNC_REPLICAS (${e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS}) must not exceed ` +
+        `KAFKA_TOPIC_REPLICATION_FACTOR (${e.KAFKA_TOPIC_REPLICATION_FACTOR}): no write could ever succeed`,
+    );
   if (problems.length > 0) {
     throw new ConfigError(
       problems.map((p) => {
@@ -108,6 +122,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv): {
       topic: e.KAFKA_TOPIC,
       topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
       topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+      topicMinInsyncReplicas: e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS,
       requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
     },
   };
