@@ -140,6 +140,16 @@ describe('outbox relay on a 3-broker Kafka cluster', () => {
         60_000,
       );
       timings.leaderLossToPublishingMs = Date.now() - killedAt;
+      // The relay's own view: its pause from the first refused send to the first accepted one
+      // (absent when the failover fell between two sends and none failed).
+      const firstResume = relay
+        .logs()
+        .find(
+          (l) =>
+            l.msg === 'Kafka takes writes again: publishing resumed' &&
+            Date.parse(String(l.time)) >= killedAt,
+        );
+      if (firstResume) timings.relayPausedOnLeaderLossMs = Number(firstResume.pausedMs);
       aliveAndSending();
 
       step('publishing again');
