@@ -172,7 +172,8 @@ export class DedicatedKafkaCluster {
   async busiestLeader(topic: string): Promise<{ broker: number; partitions: number[] }> {
     const [parts, ends] = await Promise.all([this.partitions(topic), this.endOffsets(topic)]);
     const load = new Map<number, number>();
-    for (const p of parts)
+    // A partition between leaders (-1) has no broker to kill.
+    for (const p of parts.filter((x) => x.leader >= 0))
       load.set(p.leader, (load.get(p.leader) ?? 0) + (ends.get(p.partition) ?? 0));
     const broker = [...load.entries()].sort((a, b) => b[1] - a[1])[0][0];
     return { broker, partitions: parts.filter((p) => p.leader === broker).map((p) => p.partition) };
