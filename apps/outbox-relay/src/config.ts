@@ -25,9 +25,15 @@ export const relayConfigSpec = {
   KAFKA_TOPIC: str('topic the events go to', 'chat.messages.v1'),
   KAFKA_TOPIC_PARTITIONS: int('partitions when the relay creates the topic', 12, 1, 10_000),
   KAFKA_TOPIC_REPLICATION_FACTOR: int(
-    'replication factor when the relay creates the topic',
-    1,
-    1,
+    'replication factor when the relay creates the topic; 0: min(3, brokers in the cluster)',
+    0,
+    0,
+    10,
+  ),
+  KAFKA_TOPIC_MIN_INSYNC_REPLICAS: int(
+    'min.insync.replicas when the relay creates the topic; 0: 2 with 3+ replicas, else 1',
+    0,
+    0,
     10,
   ),
   KAFKA_REQUEST_TIMEOUT_MS: int(
@@ -110,6 +116,14 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv): {
     const field = p.split(' ')[0] as keyof RelayConfig;
     return VARIABLE_OF[field] ? `${VARIABLE_OF[field]}: ${p}` : p;
   });
+  if (
+    e.KAFKA_TOPIC_REPLICATION_FACTOR > 0 &&
+    e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS > e.KAFKA_TOPIC_REPLICATION_FACTOR
+  )
+    problems.push(
+      `KAFKA_TOPIC_MIN_INSYNC_REPLICAS (${e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS}) must not exceed ` +
+        `KAFKA_TOPIC_REPLICATION_FACTOR (${e.KAFKA_TOPIC_REPLICATION_FACTOR}): no write could ever succeed`,
+    );
   problems.push(...kafkaSecurityProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -121,6 +135,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv): {
       topic: e.KAFKA_TOPIC,
       topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
       topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+      topicMinInsyncReplicas: e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS,
       requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
       ...kafkaSecurityOf(e),
     },

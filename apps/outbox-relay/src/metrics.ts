@@ -52,6 +52,23 @@ export class RelayMetrics {
     help: '1 while the Kafka producer is connected',
     registers: [this.registry],
   });
+  readonly publishingPaused = new Gauge({
+    name: 'relay_publishing_paused',
+    help: '1 while Kafka refuses or cannot take writes (broker down, too few in-sync replicas) and rows wait in the outbox; no row attempts are spent meanwhile',
+    registers: [this.registry],
+  });
+  readonly brokerErrors = new Counter({
+    name: 'relay_broker_errors_total',
+    help: 'Failed sends or connects that were the broker side, by Kafka error type (e.g. NOT_ENOUGH_REPLICAS, NOT_LEADER_FOR_PARTITION, KafkaJSConnectionError)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly pausedSeconds = new Histogram({
+    name: 'relay_publishing_paused_seconds',
+    help: 'How long each pause lasted, from the first failed send to the first accepted one (broker failover time as the relay sees it)',
+    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
   readonly pending = new Gauge({
     name: 'outbox_pending_rows',
     help: 'Rows waiting in the outbox (all shards)',

@@ -155,6 +155,65 @@ describe('OutboxRelay (fakes)', () => {
     expect(sink.calls.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('stays paused and not ready while brokers answer but refuse every write (too few in-sync replicas), spending no attempts', async () => {
+    const { relay, outbox, sink, metrics, logs } = fakeRelay({
+      backoffMinMs: 10,
+      backoffMaxMs: 50,
+    });
+    const c = `c-${randomUUID()}`;
+    const ids = [outbox.add(c), outbox.add(c)];
+    let refusing = true; // connects succeed, sends do not: connected alone is not "up"
+    const readyWhileConnected: boolean[] = [];
+    const publish = sink.publish.bind(sink);
+    sink.publish = async (records) => {
+      if (!refusing) return publish(records);
+      readyWhileConnected.push(sink.connected && (await relay.ready()).kafka);
+      throw new PublishError('broker', 'fewer in-sync replicas than required (fake)', {
+        reason: 'NOT_ENOUGH_REPLICAS',
+      });
+    };
+    const running = relay.run();
+    const refused = () =>
+      metrics.brokerErrors
+        .get()
+        .then((m) =>
+          m.values
+            .filter((v) => v.labels.reason === 'NOT_ENOUGH_REPLICAS')
+            .reduce((n, v) => n + v.value, 0),
+        );
+    await until('several refused sends', async () => (await refused()) >= 5);
+    expect(outbox.rows.map((r) => r.attempts)).toEqual([0, 0]);
+    expect(outbox.parked).toEqual([]);
+    expect(await metricValue(metrics.publishingPaused)).toBe(1);
+    // At each refusal after the first the sink was connected again, and still the relay did
+    // not say ready (before the first one it had no reason to doubt Kafka).
+    expect(readyWhileConnected.length).toBeGreaterThanOrEqual(5);
+    expect(readyWhileConnected.slice(1).every((ready) => !ready)).toBe(true);
+
+    refusing = false;
+    await until('the outbox to drain', () => outbox.rows.length === 0);
+    expect(await metricValue(metrics.publishingPaused)).toBe(0);
+    expect((await relay.ready()).kafka).toBe(true);
+    const resumed = logs.find((l) => l.msg === 'Kafka takes writes again: publishing resumed');
+    expect(resumed?.pausedMs).toBeGreaterThan(0);
+    await relay.close();
+    await running;
+    expect(idsOf(sink.records)).toEqual(ids);
+  });
+
+  it('a connect that never answers does not stop the loop', async () => {
+    const { relay, outbox, sink } = fakeRelay({ leaseMs: 2000 }); // connects bounded at 1 s
+    outbox.add(`c-${randomUUID()}`);
+    const connect = sink.connect.bind(sink);
+    let hung = 0;
+    sink.connect = () => (hung++ === 0 ? new Promise<void>(() => undefined) : connect());
+    const running = relay.run();
+    await until('the outbox to drain', () => outbox.rows.length === 0);
+    await relay.close();
+    await running;
+    expect(hung).toBeGreaterThanOrEqual(2);
+  });
+
   it('after a lease loss mid-batch acknowledges and counts only the rows it still owns', async () => {
     const { relay, outbox, sink, table, metrics, logs } = fakeRelay();
     const [a, b] = inDistinctShards(2, 4);

@@ -55,13 +55,19 @@ export function ensureKafkaJars(): string {
   return LIBS_DIR;
 }
 
-function java(args: string[], logFd?: number): ReturnType<typeof spawn> {
+/**
+ * A JVM on the Kafka jars. `jvmOptions` replaces the heap and GC settings (the cluster's nodes
+ * run with smaller heaps: four JVMs share the machine).
+ */
+export function java(
+  args: string[],
+  logFd?: number,
+  jvmOptions: readonly string[] = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC'],
+): ReturnType<typeof spawn> {
   return spawn(
     'java',
     [
-      '-Xms256m',
-      '-Xmx512m',
-      '-XX:+UseG1GC',
+      ...jvmOptions,
       `-Dlog4j2.configurationFile=${path.join(REPO_ROOT, 'tools', 'infra', 'kafka', 'log4j2.properties')}`,
       '-cp',
       `${LIBS_DIR}/*`,
@@ -100,7 +106,7 @@ function writeConfig(k: LocalKafka): string {
   return file;
 }
 
-function runToEnd(child: ReturnType<typeof spawn>, what: string): Promise<string> {
+export function runToEnd(child: ReturnType<typeof spawn>, what: string): Promise<string> {
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
@@ -115,7 +121,7 @@ function runToEnd(child: ReturnType<typeof spawn>, what: string): Promise<string
  * A KRaft cluster id as `kafka-storage random-uuid` prints it (16 random bytes, base64url without
  * padding, never starting with '-'), without starting a JVM for it.
  */
-function newClusterId(): string {
+export function newClusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;

@@ -10,6 +10,7 @@ export * from './cuttable-proxy';
 export * from './database';
 export * from './grpc-health';
 export * from './dedicated-kafka';
+export * from './dedicated-kafka-cluster';
 export * from './grpc-health-probe';
 export * from './holding-proxy';
 export * from './kafka-events';

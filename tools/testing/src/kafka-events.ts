@@ -24,8 +24,9 @@ export interface ReceivedEvent {
 }
 
 /**
- * Creates `topic` (12 partitions, replication 1) unless it exists, the way the relay does, so
- * that a consumer can subscribe before the relay has run. `configEntries`: topic settings.
+ * Creates `topic` (12 partitions, replicated like the relay's: min(3, brokers) replicas,
+ * min.insync.replicas 2 from 3 replicas on) unless it exists, so that a consumer can subscribe
+ * before the relay has run. `configEntries`: more topic settings.
  */
 export async function ensureTopic(
   kafka: Kafka,
@@ -35,9 +36,21 @@ export async function ensureTopic(
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const { brokers } = await admin.describeCluster();
+    const replicationFactor = Math.min(3, brokers.length);
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic, numPartitions: 12, replicationFactor: 1, configEntries }],
+      topics: [
+        {
+          topic,
+          numPartitions: 12,
+          replicationFactor,
+          configEntries: [
+            { name: 'min.insync.replicas', value: replicationFactor >= 3 ? '2' : '1' },
+            ...configEntries,
+          ],
+        },
+      ],
     });
   } finally {
     await admin.disconnect();

@@ -1,4 +1,5 @@
 import {
+  Admin,
   CompressionTypes,
   Kafka,
   KafkaJSError,
@@ -9,14 +10,19 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
+import { classifyKafkaError } from './kafka-errors';
 import { startProduceSpans } from './produce-spans';
+import { topicReplication } from './topic-replication';
 
 export interface KafkaSinkOptions {
   readonly brokers: string[];
   readonly clientId: string;
   readonly topic: string;
   readonly topicPartitions: number;
+  /** Replication factor of a new topic; 0: min(3, brokers) (see topic-replication.ts). */
   readonly topicReplicationFactor: number;
+  /** min.insync.replicas of a new topic; 0: 2 with 3+ replicas, else 1. */
+  readonly topicMinInsyncReplicas?: number;
   readonly requestTimeoutMs: number;
   /** TLS to the brokers (PEM strings; unset CA: the system's roots); unset: plaintext. */
   readonly ssl?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
@@ -28,15 +34,6 @@ export interface KafkaSinkOptions {
   };
 }
 
-// Kafka error types that no retry of the same record can fix.
-const RECORD_ERRORS = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-  'CORRUPT_MESSAGE',
-  'INVALID_REQUIRED_ACKS',
-]);
-
 /**
  * The EventSink on Kafka, the only module that knows kafkajs: an idempotent producer (acks=all,
  * one request in flight). Records are keyed by conversation id, so one conversation's events
@@ -45,6 +42,12 @@ const RECORD_ERRORS = new Set([
 export class KafkaSink implements EventSink {
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
+  /**
+   * Bumped by every connect() and close(): a connect that the relay gave up on (it hung while
+   * brokers restarted) and that finishes later must not install its producer behind a newer
+   * connect or a close.
+   */
+  private generation = 0;
 
   constructor(
     private readonly options: KafkaSinkOptions,
@@ -87,28 +90,26 @@ export class KafkaSink implements EventSink {
   /** Connects a fresh producer and creates the topic if it is missing. */
   async connect(): Promise<void> {
     await this.close();
+    const generation = ++this.generation;
     try {
-      await this.connectProducer();
+      const producer = await this.connectProducer();
+      if (generation !== this.generation) {
+        await producer.disconnect().catch(() => undefined);
+        throw new Error('connect abandoned: a newer connect or a close came first');
+      }
+      this.producer = producer;
     } catch (e) {
-      throw new PublishError('broker', connectFailure(e), { cause: e });
+      // Never the records' fault: nothing was sent yet.
+      const { reason } = classifyKafkaError(e);
+      throw new PublishError('broker', connectFailure(e), { cause: e, reason });
     }
   }
 
-  private async connectProducer(): Promise<void> {
+  private async connectProducer(): Promise<Producer> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      const created = await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: this.options.topic,
-            numPartitions: this.options.topicPartitions,
-            replicationFactor: this.options.topicReplicationFactor,
-          },
-        ],
-      });
-      if (created) this.logger.info({ topic: this.options.topic }, 'created Kafka topic');
+      await this.createTopic(admin);
     } catch (e) {
       // Another client created it at the same moment: that is what we wanted.
       if (!isTopicAlreadyExists(e)) throw e;
@@ -123,10 +124,39 @@ export class KafkaSink implements EventSink {
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
     });
     await producer.connect();
-    this.producer = producer;
+    return producer;
+  }
+
+  /** Creates the topic unless it exists, replicated as far as the cluster allows. */
+  private async createTopic(admin: Admin): Promise<void> {
+    const { topic } = this.options;
+    // Cheap on every reconnect: only a missing topic costs a describeCluster and a create.
+    if ((await admin.listTopics()).includes(topic)) return;
+    const { brokers } = await admin.describeCluster();
+    const r = topicReplication(brokers.length, {
+      replicationFactor: this.options.topicReplicationFactor,
+      minInsyncReplicas: this.options.topicMinInsyncReplicas ?? 0,
+    });
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: this.options.topicPartitions,
+          replicationFactor: r.replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(r.minInsyncReplicas) }],
+        },
+      ],
+    });
+    if (created)
+      this.logger.info(
+        { topic, brokers: brokers.length, ...r, partitions: this.options.topicPartitions },
+        'created Kafka topic',
+      );
   }
 
   async close(): Promise<void> {
+    this.generation++;
     const p = this.producer;
     this.producer = null;
     if (p) await p.disconnect().catch(() => undefined);
@@ -150,7 +180,7 @@ export class KafkaSink implements EventSink {
       });
       spans.end();
     } catch (e) {
-      const error = classify(e);
+      const error = classifyKafkaError(e);
       spans.end(error);
       throw error;
     }
@@ -172,19 +202,4 @@ function connectFailure(e: unknown): string {
 function isTopicAlreadyExists(e: unknown): boolean {
   const errors = (e as { errors?: { type?: string }[] }).errors ?? [e as { type?: string }];
   return errors.length > 0 && errors.every((x) => x?.type === 'TOPIC_ALREADY_EXISTS');
-}
-
-function classify(e: unknown): PublishError {
-  for (
-    let cur = e as { type?: string; cause?: unknown; originalError?: unknown } | undefined, i = 0;
-    cur && i < 5;
-    i++
-  ) {
-    if (cur.type && RECORD_ERRORS.has(cur.type)) {
-      return new PublishError('record', `${cur.type}: ${(cur as Error).message}`, { cause: e });
-    }
-    cur = (cur.originalError ?? cur.cause) as typeof cur;
-  }
-  const message = e instanceof KafkaJSError || e instanceof Error ? e.message : String(e);
-  return new PublishError('broker', message, { cause: e });
 }

@@ -14,6 +14,7 @@ import {
 } from './ports';
 import type { RelayConfig } from './relay-config';
 import type { ShardsInFlight } from './shards-in-flight';
+import { withTimeout } from './sleep';
 
 export interface BatchDeps {
   readonly source: OutboxSource;
@@ -162,19 +163,5 @@ export class BatchPublisher {
         'outbox row failed to publish; will retry',
       );
     }
-  }
-}
-
-/** `work`, or `timeoutError()` after `ms`; a late rejection of `work` is ignored. */
-async function withTimeout<T>(work: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), ms);
-  });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -25,7 +25,7 @@ export interface Readiness {
   readonly ready: boolean;
   /** PostgreSQL answered a probe just now. */
   readonly postgres: boolean;
-  /** The sink is connected. */
+  /** The sink is connected and takes writes (publishing is not paused by a Kafka outage). */
   readonly kafka: boolean;
   /** A lease round succeeded within one lease. */
   readonly leases: boolean;
@@ -108,11 +108,14 @@ export class OutboxRelay {
   }
 
   /**
-   * Ready when the sink is connected, a lease round succeeded within one lease, and PostgreSQL
-   * answers a probe now (within probeTimeoutMs): never from a remembered state alone.
+   * Ready when the sink is connected and publishing is not paused, a lease round succeeded
+   * within one lease, and PostgreSQL answers a probe now (within probeTimeoutMs): never from a
+   * remembered state alone.
    */
   async ready(): Promise<Readiness> {
-    const kafka = this.ports.sink.connected;
+    // Connected is not enough: brokers that answer can still refuse every write (too few
+    // in-sync replicas), and a replica that cannot publish must say so.
+    const kafka = this.ports.sink.connected && !this.loop.paused;
     const leases = this.keeper.healthy();
     const probe = this.ports.source.ping();
     const postgres =

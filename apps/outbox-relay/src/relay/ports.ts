@@ -81,13 +81,17 @@ export interface EventSink {
 
 /** Why a publish failed: the broker (retry the whole batch later) or a record itself. */
 export class PublishError extends Error {
+  /** The sink's own name for the failure (e.g. Kafka's NOT_ENOUGH_REPLICAS), for metrics. */
+  readonly reason: string;
+
   constructor(
     readonly kind: 'broker' | 'record',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: string },
   ) {
     super(message, options);
     this.name = 'PublishError';
+    this.reason = options?.reason ?? kind;
   }
 }
 

@@ -4,9 +4,15 @@ import type { Logger } from 'pino';
 import type { RelayMetrics } from '../metrics';
 import type { BatchPublisher } from './batch';
 import type { LeaseView } from './lease-keeper';
-import { isPublishError, type EventSink, type OutboxSource, type PendingEvent } from './ports';
+import {
+  isPublishError,
+  type EventSink,
+  type OutboxSource,
+  type PendingEvent,
+  PublishError,
+} from './ports';
 import type { RelayConfig } from './relay-config';
-import { sleep } from './sleep';
+import { settlesWithin, sleep, withTimeout } from './sleep';
 
 export interface LoopDeps {
   readonly source: OutboxSource;
@@ -17,7 +23,12 @@ export interface LoopDeps {
   readonly logger: Logger;
   readonly config: Pick<
     RelayConfig,
-    'shardCount' | 'batchSize' | 'pollIntervalMs' | 'backoffMinMs' | 'backoffMaxMs'
+    | 'shardCount'
+    | 'batchSize'
+    | 'pollIntervalMs'
+    | 'backoffMinMs'
+    | 'backoffMaxMs'
+    | 'publishTimeoutMs'
   >;
 }
 
@@ -32,6 +43,8 @@ export class PublishLoop {
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private brokerFailures = 0;
+  /** When the current pause began (first failed send), null while Kafka takes our writes. */
+  private pausedSince: number | null = null;
 
   constructor(private readonly deps: LoopDeps) {}
 
@@ -44,6 +57,15 @@ export class PublishLoop {
       return;
     this.woken = true;
     this.wakeUp?.();
+  }
+
+  /**
+   * True from a failed send until a send succeeds again (or nothing is left to send). A fresh
+   * connection alone does not end a pause: brokers that accept connections can still refuse
+   * every write (NOT_ENOUGH_REPLICAS while fewer than min.insync.replicas are in sync).
+   */
+  get paused(): boolean {
+    return this.pausedSince !== null;
   }
 
   /** Publishes until `signal` aborts; the batch in flight is finished first. */
@@ -67,11 +89,13 @@ export class PublishLoop {
         continue;
       }
       if (rows.length === 0) {
+        this.resumed(); // nothing waits: no reason to stay not-ready
         await this.idle(signal);
         continue;
       }
       try {
         const sent = await batches.publish(rows, readUnder);
+        if (sent > 0) this.resumed();
         this.brokerFailures = 0;
         // Only failing rows (or none of our shards any more): retry after the poll interval,
         // not in a tight loop that would spend a poison row's attempts within milliseconds.
@@ -83,15 +107,31 @@ export class PublishLoop {
     }
   }
 
-  private async brokerDown(e: Error): Promise<void> {
-    const { sink, metrics, logger } = this.deps;
+  private async brokerDown(e: PublishError): Promise<void> {
+    const { metrics, logger } = this.deps;
     metrics.publishErrors.inc({ kind: 'broker' });
+    metrics.brokerErrors.inc({ reason: e.reason });
     metrics.kafkaUp.set(0);
+    this.pause();
     this.brokerFailures++; // the next connect waits: a broker that accepts connections but
     // times out every send must not be hammered
-    logger.warn({ err: e.message }, 'Kafka unavailable: pausing, rows stay in the outbox');
+    logger.warn(
+      { err: e.message, reason: e.reason },
+      'Kafka unavailable: pausing, rows stay in the outbox',
+    );
     // A fresh producer later: nothing of the failed (or timed-out) send is retried by this one.
-    await sink.close().catch(() => undefined);
+    await this.dropProducer();
+  }
+
+  /**
+   * Closes the sink, waiting at most publishTimeoutMs: a client's disconnect can hang while
+   * brokers die and come back, and the loop must never stop on it (the sink guarantees that an
+   * abandoned connection is never used again).
+   */
+  private async dropProducer(): Promise<void> {
+    const { sink, logger, config } = this.deps;
+    if (!(await settlesWithin(sink.close(), config.publishTimeoutMs)))
+      logger.warn('the Kafka producer did not close in time; abandoned');
   }
 
   /** Capped exponential backoff with jitter, then a fresh connection. */
@@ -101,7 +141,16 @@ export class PublishLoop {
     if (this.brokerFailures > 0) await sleep(delay / 2 + (Math.random() * delay) / 2, signal);
     if (signal.aborted) return;
     try {
-      await sink.connect();
+      // Bounded like a publish (twice: a connect is several round trips): a connect that hangs
+      // on a broker that is starting up must not hold the loop.
+      await withTimeout(
+        sink.connect(),
+        2 * config.publishTimeoutMs,
+        () =>
+          new PublishError('broker', `connect took longer than ${2 * config.publishTimeoutMs} ms`, {
+            reason: 'connect-timeout',
+          }),
+      );
       metrics.kafkaUp.set(1);
       if (this.brokerFailures > 0)
         logger.info({ afterAttempts: this.brokerFailures }, 'Kafka available again: resuming');
@@ -109,11 +158,30 @@ export class PublishLoop {
     } catch (e) {
       this.brokerFailures++;
       metrics.publishErrors.inc({ kind: 'broker' });
+      metrics.brokerErrors.inc({ reason: (e as Partial<PublishError>).reason ?? 'connect' });
+      this.pause();
       logger.warn(
         { err: (e as Error).message, attempt: this.brokerFailures },
         'Kafka still unavailable',
       );
+      await this.dropProducer(); // a half-made connection is never used
     }
+  }
+
+  private pause(): void {
+    if (this.pausedSince !== null) return;
+    this.pausedSince = Date.now();
+    this.deps.metrics.publishingPaused.set(1);
+  }
+
+  /** Ends a pause: Kafka took a batch again (or nothing is left to send). */
+  private resumed(): void {
+    if (this.pausedSince === null) return;
+    const pausedMs = Date.now() - this.pausedSince;
+    this.pausedSince = null;
+    this.deps.metrics.publishingPaused.set(0);
+    this.deps.metrics.pausedSeconds.observe(pausedMs / 1000);
+    this.deps.logger.info({ pausedMs }, 'Kafka takes writes again: publishing resumed');
   }
 
   private async databaseTrouble(e: unknown, signal: AbortSignal): Promise<void> {
