@@ -2,7 +2,6 @@ import {
   Admin,
   CompressionTypes,
   Kafka,
-  KafkaJSError,
   logLevel,
   Partitioners,
   Producer,
