@@ -6,6 +6,7 @@ import {
   outboxMismatches,
   query,
   Stack,
+  SyncReader,
   type MessageApi,
 } from '@realchat/testing';
 
@@ -54,27 +55,11 @@ describe('a hot conversation with group commit on two instances', () => {
       }
     };
 
-    type Reader = { cursor: number; seen: Map<string, number>; violations: string[] };
-    const readers: Reader[] = Array.from({ length: 4 }, () => ({
-      cursor: 0,
-      seen: new Map(),
-      violations: [],
-    }));
-    const syncOnce = async (r: Reader, api: MessageApi) => {
-      const page = await api.sync('bob', { conversationId: c, afterSequence: r.cursor });
-      for (const m of page.messages) {
-        if (m.sequence <= r.cursor) r.violations.push(`${m.sequence} at or below ${r.cursor}`);
-        if (r.seen.has(m.messageId)) r.violations.push(`${m.sequence} seen twice`);
-        r.seen.set(m.messageId, m.sequence);
-      }
-      if (page.nextAfterSequence < r.cursor) r.violations.push(`cursor went back`);
-      r.cursor = page.nextAfterSequence;
-      return page.hasMore;
-    };
+    const readers = Array.from({ length: 4 }, (_, i) => new SyncReader(apis[i], 'bob', c));
     const reading = Promise.all(
-      readers.map(async (r, i) => {
-        while (!writesDone) await syncOnce(r, apis[i % apis.length]);
-        while (await syncOnce(r, apis[i % apis.length]));
+      readers.map(async (r) => {
+        while (!writesDone) await r.step();
+        await r.catchUp();
       }),
     );
     await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
@@ -88,7 +73,7 @@ describe('a hot conversation with group commit on two instances', () => {
     expect(expected.map(([, s]) => s)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     for (const r of readers) {
       expect(r.violations).toEqual([]);
-      expect([...r.seen.entries()].sort((a, b) => a[1] - b[1])).toEqual(expected);
+      expect(r.sortedMessages()).toEqual(expected);
     }
 
     // Every message has its one event, and the outbox holds them in sequence order.

@@ -1,4 +1,4 @@
-import { freshDatabase, MessageApi, Stack } from '@realchat/testing';
+import { freshDatabase, Stack, SyncReader } from '@realchat/testing';
 
 /**
  * The no-skip property: two message-api instances, concurrent senders and deleters on a few
@@ -10,13 +10,6 @@ import { freshDatabase, MessageApi, Stack } from '@realchat/testing';
 const DURATION_MS = Number(process.env.NO_SKIP_DURATION_MS ?? 8000);
 const CONVERSATIONS = 3;
 const USERS = ['alice', 'bob', 'carol'];
-
-interface ReaderState {
-  cursor: number;
-  messages: Map<string, number>; // message id -> sequence
-  deletions: Map<string, number>; // message id -> deletion sequence
-  violations: string[];
-}
 
 describe('no skipped message or deletion under concurrency', () => {
   let stack: Stack;
@@ -71,47 +64,15 @@ describe('no skipped message or deletion under concurrency', () => {
       }
     };
 
-    const syncOnce = async (api: MessageApi, c: string, state: ReaderState, user: string) => {
-      const page = await api.sync(user, {
-        conversationId: c,
-        afterSequence: state.cursor,
-        pageSize: 7,
-      });
-      for (const m of page.messages) {
-        if (m.sequence <= state.cursor)
-          state.violations.push(`message ${m.sequence} at or below cursor ${state.cursor}`);
-        state.messages.set(m.messageId, m.sequence);
-      }
-      for (const d of page.deletions) {
-        if (d.deletionSequence <= state.cursor)
-          state.violations.push(
-            `deletion ${d.deletionSequence} at or below cursor ${state.cursor}`,
-          );
-        state.deletions.set(d.messageId, d.deletionSequence);
-      }
-      if (page.nextAfterSequence < state.cursor)
-        state.violations.push(`cursor went back from ${state.cursor} to ${page.nextAfterSequence}`);
-      state.cursor = page.nextAfterSequence;
-      return page.hasMore;
-    };
-
-    const readers = Array.from({ length: 4 }, (_, r) => ({
-      api: apis[r % apis.length],
-      user: USERS[r % USERS.length],
-      states: conversations.map((): ReaderState => ({
-        cursor: 0,
-        messages: new Map(),
-        deletions: new Map(),
-        violations: [],
-      })),
-    }));
-    const reader = async (r: (typeof readers)[number]) => {
-      while (!writesDone) {
-        for (const [i, c] of conversations.entries()) await syncOnce(r.api, c, r.states[i], r.user);
-      }
+    const readers = Array.from({ length: 4 }, (_, r) =>
+      conversations.map(
+        (c) => new SyncReader(apis[r % apis.length], USERS[r % USERS.length], c, 7),
+      ),
+    );
+    const reader = async (states: SyncReader[]) => {
+      while (!writesDone) for (const state of states) await state.step();
       // Final catch-up after the last write committed.
-      for (const [i, c] of conversations.entries())
-        while (await syncOnce(r.api, c, r.states[i], r.user));
+      for (const state of states) await state.catchUp();
     };
 
     const readersDone = Promise.all(readers.map(reader));
@@ -122,20 +83,15 @@ describe('no skipped message or deletion under concurrency', () => {
     // The committed history, read once more from the beginning.
     let syncs = 0;
     for (const [i, c] of conversations.entries()) {
-      const truth: ReaderState = {
-        cursor: 0,
-        messages: new Map(),
-        deletions: new Map(),
-        violations: [],
-      };
-      while (await syncOnce(apis[0], c, truth, 'alice'));
+      const truth = new SyncReader(apis[0], 'alice', c, 7);
+      await truth.catchUp();
       expect(truth.violations).toEqual([]);
-      for (const r of readers) {
-        const got = r.states[i];
+      for (const states of readers) {
+        const got = states[i];
         syncs++;
         expect(got.violations).toEqual([]);
-        expect([...got.messages.entries()].sort()).toEqual([...truth.messages.entries()].sort());
-        expect([...got.deletions.entries()].sort()).toEqual([...truth.deletions.entries()].sort());
+        expect(got.sortedMessages()).toEqual(truth.sortedMessages());
+        expect(got.sortedDeletions()).toEqual(truth.sortedDeletions());
         expect(got.cursor).toBe(truth.cursor);
       }
     }

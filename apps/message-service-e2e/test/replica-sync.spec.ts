@@ -2,12 +2,12 @@ import path from 'node:path';
 import { waitFor as waitUntil } from '@realchat/infra';
 import { createScratchDatabase } from '@realchat/persistence/testing';
 import {
-  MessageApi,
   metricValue,
   PgReplicaPair,
   query,
   scrapeMetrics,
   Stack,
+  SyncReader,
 } from '@realchat/testing';
 
 /**
@@ -20,41 +20,6 @@ import {
 const MIGRATIONS = path.resolve(__dirname, '../../../prisma/migrations');
 const DURATION_MS = Number(process.env.REPLICA_SYNC_DURATION_MS ?? 6000);
 const USERS = ['alice', 'bob', 'carol'];
-
-interface ReaderState {
-  cursor: number;
-  messages: Map<string, number>; // message id -> sequence
-  deletions: Map<string, number>; // message id -> deletion sequence
-  violations: string[];
-}
-
-async function syncOnce(
-  api: MessageApi,
-  user: string,
-  conversationId: string,
-  state: ReaderState,
-): Promise<{ hasMore: boolean; latest: number }> {
-  const page = await api.sync(user, { conversationId, afterSequence: state.cursor, pageSize: 5 });
-  // Every position a page shows must follow the cursor without a hole: sequences and deletion
-  // sequences share one counter per conversation, so the positions a reader has seen must be
-  // exactly cursor+1 .. next once the page is applied.
-  const positions = [
-    ...page.messages.map((m) => m.sequence),
-    ...page.deletions.map((d) => d.deletionSequence),
-  ].sort((a, b) => a - b);
-  for (const m of page.messages) state.messages.set(m.messageId, m.sequence);
-  for (const d of page.deletions) state.deletions.set(d.messageId, d.deletionSequence);
-  if (page.nextAfterSequence < state.cursor)
-    state.violations.push(`cursor went back from ${state.cursor} to ${page.nextAfterSequence}`);
-  // The positions between the cursor and the new cursor that the page did not show are either
-  // deletions of messages shown earlier (a message deleted twice moves) or holes: a hole is a
-  // skip. Every position is a message's sequence or its deletion's, so it is known in the end;
-  // the final comparison with the primary finds any that went missing for good.
-  if (positions.some((p) => p <= state.cursor))
-    state.violations.push(`page at cursor ${state.cursor} showed positions ${positions.join(',')}`);
-  state.cursor = Math.max(state.cursor, page.nextAfterSequence);
-  return { hasMore: page.hasMore, latest: page.latestSequence };
-}
 
 describe('sync from a streaming replica', () => {
   let pair: PgReplicaPair;
@@ -125,20 +90,11 @@ describe('sync from a streaming replica', () => {
       }
     };
 
-    const readers = Array.from({ length: 4 }, (_, r) => ({
-      api: apis[r % 2],
-      user: USERS[r % USERS.length],
-      states: conversations.map((): ReaderState => ({
-        cursor: 0,
-        messages: new Map(),
-        deletions: new Map(),
-        violations: [],
-      })),
-    }));
-    const reader = async (r: (typeof readers)[number]) => {
-      while (!writesDone) {
-        for (const [i, c] of conversations.entries()) await syncOnce(r.api, r.user, c, r.states[i]);
-      }
+    const readers = Array.from({ length: 4 }, (_, r) =>
+      conversations.map((c) => new SyncReader(apis[r % 2], USERS[r % USERS.length], c, 5)),
+    );
+    const reader = async (states: SyncReader[]) => {
+      while (!writesDone) for (const state of states) await state.step();
     };
     const readersDone = Promise.all(readers.map(reader));
 
@@ -174,7 +130,7 @@ describe('sync from a streaming replica', () => {
         ),
       })),
     );
-    for (const r of readers) {
+    for (const states of readers) {
       for (const [i, c] of conversations.entries()) {
         const last = Math.max(
           ...truth[i].messages.map((m) => Number(m.sequence)),
@@ -183,12 +139,12 @@ describe('sync from a streaming replica', () => {
         await waitUntil(
           `reader to reach ${last} in ${c}`,
           async () => {
-            while ((await syncOnce(r.api, r.user, c, r.states[i])).hasMore);
-            return r.states[i].cursor >= last;
+            await states[i].catchUp();
+            return states[i].cursor >= last;
           },
           60_000,
         );
-        const got = r.states[i];
+        const got = states[i];
         expect(got.violations).toEqual([]);
         expect([...got.messages.entries()].sort()).toEqual(
           truth[i].messages.map((m) => [m.message_id, Number(m.sequence)]).sort(),

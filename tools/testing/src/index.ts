@@ -28,3 +28,4 @@ export * from './test-topic';
 export * from './token-issuer';
 export * from './pg-replica';
 export * from './tls-postgres';
+export * from './sync-reader';
