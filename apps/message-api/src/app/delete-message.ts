@@ -1,11 +1,11 @@
 import {
   DeleteMessageInput,
   DeletionView,
-  DomainError,
   requireMayDelete,
   validateDelete,
 } from '@realchat/domain';
 import type { CallContext } from '@realchat/platform';
+import { changeMessage } from './message-change';
 import type { ConversationDirectory, ConversationWrites, MessageEvents } from './ports';
 
 /**
@@ -21,49 +21,31 @@ export class DeleteMessage {
     private readonly events: MessageEvents,
   ) {}
 
+  private get ports() {
+    return { writes: this.writes, conversations: this.conversations };
+  }
+
   async execute(input: DeleteMessageInput, ctx: CallContext): Promise<DeletionView> {
     const cmd = validateDelete(input);
-    if (cmd.actorUserId !== ctx.userId) {
-      throw DomainError.permissionDenied(
-        `x-user-id ${ctx.userId} may not delete as ${cmd.actorUserId}`,
+    const target = { ...cmd, verb: 'delete' };
+    return changeMessage(this.ports, target, ctx, async (message, role, tx) => {
+      requireMayDelete(message, cmd.actorUserId, role);
+      if (!message.needsDeletion(cmd.mode)) return deletionOf(message.props);
+
+      const sequence = await this.conversations.nextSequence(cmd.conversationId, ctx.deadline);
+      const deleted = message.deleted({
+        sequence,
+        deletedAt: new Date(),
+        mode: cmd.mode,
+        actorUserId: cmd.actorUserId,
+      });
+      const deletion = deletionOf(deleted.props);
+      await tx.saveDeletion(
+        deleted,
+        this.events.messageDeleted(cmd.conversationId, deletion, cmd.actorUserId, ctx.traceparent),
       );
-    }
-    const members = await this.conversations.members(cmd.conversationId, ctx.deadline);
-    const role = members.requireParticipant(cmd.actorUserId, 'delete messages');
-
-    return this.writes.inConversation(
-      cmd.conversationId,
-      { deadline: ctx.deadline },
-      async (tx) => {
-        const message = await tx.findMessage(cmd.messageId);
-        if (!message) {
-          throw DomainError.notFound(
-            `message ${cmd.messageId} not found in conversation ${cmd.conversationId}`,
-          );
-        }
-        requireMayDelete(message, cmd.actorUserId, role);
-        if (!message.needsDeletion(cmd.mode)) return deletionOf(message.props);
-
-        const sequence = await this.conversations.nextSequence(cmd.conversationId, ctx.deadline);
-        const deleted = message.deleted({
-          sequence,
-          deletedAt: new Date(),
-          mode: cmd.mode,
-          actorUserId: cmd.actorUserId,
-        });
-        const deletion = deletionOf(deleted.props);
-        await tx.saveDeletion(
-          deleted,
-          this.events.messageDeleted(
-            cmd.conversationId,
-            deletion,
-            cmd.actorUserId,
-            ctx.traceparent,
-          ),
-        );
-        return deletion;
-      },
-    );
+      return deletion;
+    });
   }
 }
 

@@ -1,5 +1,4 @@
 import {
-  DomainError,
   editOutcome,
   EditMessageInput,
   MessageLimits,
@@ -8,6 +7,7 @@ import {
   validateEdit,
 } from '@realchat/domain';
 import type { CallContext } from '@realchat/platform';
+import { changeMessage } from './message-change';
 import type { ConversationDirectory, ConversationWrites, MessageEvents } from './ports';
 
 /**
@@ -24,42 +24,26 @@ export class EditMessage {
     private readonly limits: MessageLimits,
   ) {}
 
+  private get ports() {
+    return { writes: this.writes, conversations: this.conversations };
+  }
+
   async execute(input: EditMessageInput, ctx: CallContext): Promise<MessageView> {
     const cmd = validateEdit(input, this.limits);
-    if (cmd.editorUserId !== ctx.userId) {
-      throw DomainError.permissionDenied(
-        `x-user-id ${ctx.userId} may not edit as ${cmd.editorUserId}`,
-      );
-    }
-    const members = await this.conversations.members(cmd.conversationId, ctx.deadline);
-    const role = members.requireParticipant(cmd.editorUserId, 'edit messages');
+    const target = { ...cmd, actorUserId: cmd.editorUserId, verb: 'edit' };
+    return changeMessage(this.ports, target, ctx, async (message, role, tx) => {
+      requireMayEdit(message, cmd.editorUserId, role);
+      // Decided under the lock: a concurrent edit from another device has committed first.
+      if (editOutcome(message, cmd) === 'unchanged') return message.view();
 
-    return this.writes.inConversation(
-      cmd.conversationId,
-      { deadline: ctx.deadline },
-      async (tx) => {
-        const message = await tx.findMessage(cmd.messageId);
-        if (!message) {
-          throw DomainError.notFound(
-            `message ${cmd.messageId} not found in conversation ${cmd.conversationId}`,
-          );
-        }
-        requireMayEdit(message, cmd.editorUserId, role);
-        // Decided under the lock: a concurrent edit from another device has committed first.
-        if (editOutcome(message, cmd) === 'unchanged') return message.view();
-
-        const sequence = await this.conversations.nextSequence(cmd.conversationId, ctx.deadline);
-        const edited = message.edited(cmd.content, cmd.metadataJson, {
-          sequence,
-          editedAt: new Date(),
-        });
-        const view = edited.view();
-        await tx.saveEdit(
-          edited,
-          this.events.messageEdited(view, cmd.editorUserId, ctx.traceparent),
-        );
-        return view;
-      },
-    );
+      const sequence = await this.conversations.nextSequence(cmd.conversationId, ctx.deadline);
+      const edited = message.edited(cmd.content, cmd.metadataJson, {
+        sequence,
+        editedAt: new Date(),
+      });
+      const view = edited.view();
+      await tx.saveEdit(edited, this.events.messageEdited(view, cmd.editorUserId, ctx.traceparent));
+      return view;
+    });
   }
 }
