@@ -1,6 +1,6 @@
 /**
  * Benchmarks (figures, never assertions):
- * `npm run bench -- [send|hot|sync|history|relay|capacity|all] [seconds] [--tracing]`.
+ * `npm run bench -- [send|hot|sync|history|relay|capacity|memory|all] [seconds] [--tracing]`.
  * `history` loads 1M messages into one conversation (about a minute) to time backward pages.
  * Starts what it needs (local PostgreSQL/Kafka unless given), uses a fresh database per
  * benchmark, and runs the reference (pgbench, Kafka's ProducerPerformance) in the same run.
@@ -14,6 +14,7 @@ import { createScratchDatabase } from '@realchat/persistence/testing';
 import { OtlpReceiver } from '@realchat/testing';
 import { historyBench } from './history-bench';
 import { hotBench } from './hot-bench';
+import { memoryBench } from './memory-bench';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
 import { capacityBench } from './capacity-bench';
@@ -53,6 +54,8 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
   if (which === 'history' || which === 'all') await historyBench(await db('history'), seconds, out);
   if (which === 'relay' || which === 'all')
     await relayBench(await db('relay'), kafkaBrokers, seconds, out);
+  if (which === 'memory' || which === 'all')
+    await memoryBench(await db('memory'), kafkaBrokers, seconds, out);
   if (which === 'capacity' || which === 'all')
     await capacityBench(await db('capacity'), seconds, out);
 }

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { scrapeMetrics, Stack, testTopic } from '@realchat/testing';
+import { closedLoop, fmt } from './stats';
+
+const CONVERSATIONS = 64;
+
+/**
+ * Where each app's memory goes after load (issue 9 "Memory"): resident set against the V8 heap
+ * (used and reserved, by space) and external memory, from each app's own /metrics. What is
+ * resident but in neither is native: code, gRPC/HTTP2 and TLS buffers, and WebAssembly such as
+ * Prisma's query compiler in the stub. Node flags for the apps: REALCHAT_APP_NODE_ARGS.
+ */
+export async function memoryBench(
+  databaseUrl: string,
+  kafkaBrokers: string,
+  seconds: number,
+  out: (line: string) => void,
+) {
+  const stack = await Stack.start({
+    databaseUrl,
+    relays: 1,
+    topic: testTopic('bench-memory', kafkaBrokers),
+    env: { KAFKA_BROKERS: kafkaBrokers },
+  });
+  try {
+    const conversations = stack.conversationApi();
+    const ids: string[] = [];
+    for (let i = 0; i < CONVERSATIONS; i++)
+      ids.push(
+        (await conversations.create(['alice', 'bob'], `memory-${i}`)).conversation!.conversationId,
+      );
+    const apis = [stack.messageApi(), stack.messageApi()];
+    const sent = await closedLoop(32, seconds * 1000, (w) =>
+      apis[w % 2].send('alice', {
+        conversationId: ids[Math.floor(Math.random() * ids.length)],
+        senderUserId: 'alice',
+        idempotencyKey: randomUUID(),
+        content: 'hello from the benchmark',
+      }),
+    );
+    await closedLoop(8, 2000, (w) =>
+      apis[w % 2].sync('bob', { conversationId: ids[w % ids.length], pageSize: 100 }),
+    );
+    out(
+      `Memory after ${fmt(sent.perSecond * seconds)} sends (32 clients) and 2 s of sync; ` +
+        `node flags: ${process.env.REALCHAT_APP_NODE_ARGS || '(none)'}; MB`,
+    );
+    const apps = [
+      ['message-api', stack.apis[0]],
+      ['conversation-stub', stack.conversationStub],
+      ['outbox-relay', stack.relays[0]],
+    ] as const;
+    for (const [name, app] of apps) {
+      const samples = await scrapeMetrics(app.port('http'));
+      const mb = (metric: string, space?: string) =>
+        (samples.find((s) => s.name === metric && (!space || s.labels.space === space))?.value ??
+          NaN) /
+        2 ** 20;
+      const rss = mb('process_resident_memory_bytes');
+      const heap = mb('nodejs_heap_size_total_bytes');
+      const external = mb('nodejs_external_memory_bytes');
+      out(
+        `  ${name}: resident ${fmt(rss)} = V8 heap reserved ${fmt(heap)} (used ${fmt(mb('nodejs_heap_size_used_bytes'))}; ` +
+          `new ${fmt(mb('nodejs_heap_space_size_total_bytes', 'new'))}, old ${fmt(mb('nodejs_heap_space_size_total_bytes', 'old'))} reserved) ` +
+          `+ external ${fmt(external)} + native ${fmt(rss - heap - external)}`,
+      );
+    }
+  } finally {
+    await stack.stop();
+  }
+}
