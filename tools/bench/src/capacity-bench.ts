@@ -1,19 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import { Client } from 'pg';
 import { Stack } from '@realchat/testing';
-import { closedLoop, fmt } from './stats';
+import { anyOf, createConversations, sendOne } from './bench-stack';
+import { closedLoop, cpuMs, fmt } from './stats';
 
 const CONVERSATIONS = 100;
 // A typical short chat message (60 UTF-8 bytes); capacity math scales it (docs/scaling.md).
 const CONTENT = 'see you at the station at 6, I will bring the tickets. ok?';
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the "pid (comm) " prefix.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /**
  * The per-operation costs the capacity math of docs/scaling.md starts from:
@@ -31,22 +23,14 @@ export async function capacityBench(
 ) {
   const stack = await Stack.start({ databaseUrl });
   try {
-    const conversations = stack.conversationApi();
-    const ids: string[] = [];
-    for (let i = 0; i < CONVERSATIONS; i++)
-      ids.push((await conversations.create(['alice', 'bob'])).conversation!.conversationId);
+    const ids = await createConversations(stack, CONVERSATIONS, 'capacity');
     // One message-api, so that its CPU is all the calls' CPU.
     const apis = Array.from({ length: 4 }, () => stack.messageApi(0));
     const pids = { api: stack.apis[0].pid, stub: stack.stubPid };
-    const cpu = () => ({ api: cpuSeconds(pids.api), stub: cpuSeconds(pids.stub) });
+    const cpu = () => ({ api: cpuMs(pids.api) / 1000, stub: cpuMs(pids.stub) / 1000 });
     const before = cpu();
     const sent = await closedLoop(8, seconds * 1000, (w) =>
-      apis[w % apis.length].send('alice', {
-        conversationId: ids[Math.floor(Math.random() * ids.length)],
-        senderUserId: 'alice',
-        idempotencyKey: randomUUID(),
-        content: CONTENT,
-      }),
+      sendOne(apis[w % apis.length], anyOf(ids), CONTENT),
     );
     const afterSends = cpu();
     const n = sent.perSecond * seconds;

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { MessageApi, Stack, testTopic } from '@realchat/testing';
+import { anyOf, createConversations, sendOne, startStackWithRelay } from './bench-stack';
 import { closedLoop, cpuPerOp, fmt, fmtCpu, peakRss } from './stats';
 
 const OVERLOAD_CONVERSATIONS = 64;
@@ -18,19 +17,11 @@ export async function hotBench(
   seconds: number,
   out: (line: string) => void,
 ) {
-  const stack = await Stack.start({
-    databaseUrl,
-    messageApis: 2,
-    relays: 1,
-    topic: testTopic('bench-hot', kafkaBrokers),
-    env: { KAFKA_BROKERS: kafkaBrokers },
-  });
+  const stack = await startStackWithRelay(databaseUrl, kafkaBrokers, 'hot', 2);
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const conversations = stack.conversationApi();
-    const create = async (name: string) =>
-      (await conversations.create(['alice', 'bob'], name)).conversation!.conversationId;
+    const create = async (name: string) => (await createConversations(stack, 1, name))[0];
     const pids = (instances: number): Record<string, number> => ({
       ...Object.fromEntries(
         stack.apis.slice(0, instances).map((a, i) => [`message-api#${i + 1}`, a.pid]),
@@ -42,15 +33,8 @@ export async function hotBench(
     const clients = stack.apis.map((_, i) => [stack.messageApi(i), stack.messageApi(i)]);
     const sender =
       (instances: number, pick: () => string) =>
-      (w: number): Promise<unknown> => {
-        const api: MessageApi = clients[w % instances][Math.floor(w / instances) % 2];
-        return api.send('alice', {
-          conversationId: pick(),
-          senderUserId: 'alice',
-          idempotencyKey: randomUUID(),
-          content: 'hello from the benchmark',
-        });
-      };
+      (w: number): Promise<unknown> =>
+        sendOne(clients[w % instances][Math.floor(w / instances) % 2], pick());
 
     const warm = await create('hot-warm-up');
     await closedLoop(
@@ -80,12 +64,10 @@ export async function hotBench(
         }
       }
 
-      const many = await Promise.all(
-        Array.from({ length: OVERLOAD_CONVERSATIONS }, (_, i) => create(`overload-${i}`)),
-      );
-      const anyOf = () => many[Math.floor(Math.random() * many.length)];
-      const best = await closedLoop(32, seconds * 1000, sender(2, anyOf));
-      const over = await closedLoop(OVERLOAD_CLIENTS, seconds * 1000, sender(2, anyOf));
+      const many = await createConversations(stack, OVERLOAD_CONVERSATIONS, 'overload');
+      const pick = () => anyOf(many);
+      const best = await closedLoop(32, seconds * 1000, sender(2, pick));
+      const over = await closedLoop(OVERLOAD_CLIENTS, seconds * 1000, sender(2, pick));
       out(
         `Overload: ${OVERLOAD_CONVERSATIONS} conversations on 2 instances, ${seconds} s per step`,
       );

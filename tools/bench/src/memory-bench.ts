@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { scrapeMetrics, Stack, testTopic } from '@realchat/testing';
+import { scrapeMetrics } from '@realchat/testing';
+import { anyOf, createConversations, sendOne, startStackWithRelay } from './bench-stack';
 import { closedLoop, fmt } from './stats';
 
 const CONVERSATIONS = 64;
@@ -16,28 +16,11 @@ export async function memoryBench(
   seconds: number,
   out: (line: string) => void,
 ) {
-  const stack = await Stack.start({
-    databaseUrl,
-    relays: 1,
-    topic: testTopic('bench-memory', kafkaBrokers),
-    env: { KAFKA_BROKERS: kafkaBrokers },
-  });
+  const stack = await startStackWithRelay(databaseUrl, kafkaBrokers, 'memory');
   try {
-    const conversations = stack.conversationApi();
-    const ids: string[] = [];
-    for (let i = 0; i < CONVERSATIONS; i++)
-      ids.push(
-        (await conversations.create(['alice', 'bob'], `memory-${i}`)).conversation!.conversationId,
-      );
+    const ids = await createConversations(stack, CONVERSATIONS, 'memory');
     const apis = [stack.messageApi(), stack.messageApi()];
-    const sent = await closedLoop(32, seconds * 1000, (w) =>
-      apis[w % 2].send('alice', {
-        conversationId: ids[Math.floor(Math.random() * ids.length)],
-        senderUserId: 'alice',
-        idempotencyKey: randomUUID(),
-        content: 'hello from the benchmark',
-      }),
-    );
+    const sent = await closedLoop(32, seconds * 1000, (w) => sendOne(apis[w % 2], anyOf(ids)));
     await closedLoop(8, 2000, (w) =>
       apis[w % 2].sync('bob', { conversationId: ids[w % ids.length], pageSize: 100 }),
     );

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { MessageApi, Stack } from '@realchat/testing';
+import { Stack } from '@realchat/testing';
+import { anyOf, createConversations, sendOne } from './bench-stack';
 import { hasPgbench, pgbench, sendMessageScript } from './pgbench';
 import { closedLoop, fmt, openLoop, peakRss } from './stats';
 
@@ -16,24 +16,10 @@ export async function sendBench(
   const stack = await Stack.start({ databaseUrl, env });
   try {
     out(`SendMessage: ${CONVERSATIONS} conversations, ${seconds} s per step`);
-    const conversations = stack.conversationApi();
-    const ids: string[] = [];
-    for (let i = 0; i < CONVERSATIONS; i++)
-      ids.push(
-        (await conversations.create(['alice', 'bob'], `bench-${i + 1}`)).conversation!
-          .conversationId,
-      );
+    const ids = await createConversations(stack, CONVERSATIONS, 'bench');
     await seedPgbenchConversations(databaseUrl);
     const apis = Array.from({ length: 4 }, () => stack.messageApi());
-    const send = (w: number) => {
-      const api: MessageApi = apis[w % apis.length];
-      return api.send('alice', {
-        conversationId: ids[Math.floor(Math.random() * ids.length)],
-        senderUserId: 'alice',
-        idempotencyKey: randomUUID(),
-        content: 'hello from the benchmark',
-      });
-    };
+    const send = (w: number) => sendOne(apis[w % apis.length], anyOf(ids));
     await closedLoop(8, 2000, send); // warm-up: JIT, pools, caches
 
     const pids = { 'message-api': stack.apis[0].pid, 'conversation-stub': stack.stubPid };

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { MessageApi, Stack, testTopic } from '@realchat/testing';
+
+/** The content of every benchmark send (the send benchmark's pgbench script stores the same). */
+export const BENCH_CONTENT = 'hello from the benchmark';
+
+/** The three apps with one relay publishing to a topic of the benchmark's own. */
+export function startStackWithRelay(
+  databaseUrl: string,
+  kafkaBrokers: string,
+  name: string,
+  messageApis = 1,
+): Promise<Stack> {
+  return Stack.start({
+    databaseUrl,
+    messageApis,
+    relays: 1,
+    topic: testTopic(`bench-${name}`, kafkaBrokers),
+    env: { KAFKA_BROKERS: kafkaBrokers },
+  });
+}
+
+/** `count` conversations of alice and bob, named `<prefix>-1..count`; their ids. */
+export async function createConversations(
+  stack: Stack,
+  count: number,
+  prefix: string,
+): Promise<string[]> {
+  const conversations = stack.conversationApi();
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++)
+    ids.push(
+      (await conversations.create(['alice', 'bob'], `${prefix}-${i + 1}`)).conversation!
+        .conversationId,
+    );
+  return ids;
+}
+
+/** One new message from alice (a fresh idempotency key, so never a replay). */
+export function sendOne(api: MessageApi, conversationId: string, content = BENCH_CONTENT) {
+  return api.send('alice', {
+    conversationId,
+    senderUserId: 'alice',
+    idempotencyKey: randomUUID(),
+    content,
+  });
+}
+
+/** A random element of `ids`. */
+export const anyOf = (ids: readonly string[]): string =>
+  ids[Math.floor(Math.random() * ids.length)];
