@@ -2,6 +2,7 @@ import path from 'node:path';
 import { waitFor as waitUntil } from '@realchat/infra';
 import { createScratchDatabase } from '@realchat/persistence/testing';
 import {
+  ChatLoad,
   metricValue,
   PgReplicaPair,
   query,
@@ -55,40 +56,18 @@ describe('sync from a streaming replica', () => {
     await pair.waitCaughtUp();
     await pair.pauseReplay();
 
-    const stopAt = Date.now() + DURATION_MS;
     let writesDone = false;
-    let sends = 0;
-    let deletes = 0;
     // A sender's own message with its sequence, and whether a sync from the lagging replica
     // answered a latest_sequence below it (the case the contract tells clients to expect).
     let ownMessageNotYetVisible = false;
-    const writer = async (w: number) => {
-      const api = apis[w % 2];
-      const user = USERS[w % USERS.length];
-      const mine: { c: string; id: string }[] = [];
-      while (Date.now() < stopAt) {
-        const c = conversations[w % conversations.length];
-        if (Math.random() < 0.15 && mine.length > 0) {
-          const victim = mine.splice(Math.floor(Math.random() * mine.length), 1)[0];
-          await api.delete(user, {
-            conversationId: victim.c,
-            messageId: victim.id,
-            actorUserId: user,
-          });
-          deletes++;
-        } else {
-          const { message } = await api.send(user, {
-            conversationId: c,
-            senderUserId: user,
-            content: `m${sends}`,
-          });
-          mine.push({ c, id: message!.messageId });
-          sends++;
-          const page = await api.sync(user, { conversationId: c, afterSequence: 0, pageSize: 1 });
-          if (page.latestSequence < message!.sequence) ownMessageNotYetVisible = true;
-        }
-      }
-    };
+    const load = new ChatLoad(apis, conversations, USERS, async (api, user, message) => {
+      const page = await api.sync(user, {
+        conversationId: message.conversationId,
+        afterSequence: 0,
+        pageSize: 1,
+      });
+      if (page.latestSequence < message.sequence) ownMessageNotYetVisible = true;
+    });
 
     const readers = Array.from({ length: 4 }, (_, r) =>
       conversations.map((c) => new SyncReader(apis[r % 2], USERS[r % USERS.length], c, 5)),
@@ -98,7 +77,8 @@ describe('sync from a streaming replica', () => {
     };
     const readersDone = Promise.all(readers.map(reader));
 
-    const writersDone = Promise.all(Array.from({ length: 4 }, (_, w) => writer(w)));
+    const writersDone = load.run(4);
+    const stopTimer = setTimeout(() => load.stop(), DURATION_MS);
     // The lag the app sees, while replay is paused and writes continue.
     await waitUntil(
       'message-api to report replica lag',
@@ -106,13 +86,14 @@ describe('sync from a streaming replica', () => {
       30_000,
     );
     // Replay resumes while writes and reads go on: readers then see the replica catch up live.
-    await waitUntil('sends while replay is paused', async () => sends >= 30, 60_000);
+    await waitUntil('sends while replay is paused', async () => load.counts.sends >= 30, 60_000);
     // A sender did not find its own message on the lagging replica (the contract's case).
     expect(ownMessageNotYetVisible).toBe(true);
     const pausedLag = await metricValue(stack.apis[1].port('http'), 'read_replica_lag_seconds');
     expect(pausedLag).toBeGreaterThan(0);
     await pair.resumeReplay();
     await writersDone;
+    clearTimeout(stopTimer);
     writesDone = true;
     await readersDone;
     // The primary's full state: every message with its sequence, every deletion with its own.
@@ -155,8 +136,9 @@ describe('sync from a streaming replica', () => {
         expect(got.cursor).toBe(last);
       }
     }
+    const { sends, softDeletes, hardAfterSoft, hardDeletes } = load.counts;
     expect(sends).toBeGreaterThan(20);
-    expect(deletes).toBeGreaterThan(0);
+    expect(softDeletes + hardAfterSoft + hardDeletes).toBeGreaterThan(0);
     await waitUntil(
       'the lag gauge to return to 0',
       async () => (await metricValue(stack.apis[0].port('http'), 'read_replica_lag_bytes')) === 0,

@@ -1,4 +1,4 @@
-import { DeletionMode } from '@realchat/proto';
+import { DeletionMode, type Message } from '@realchat/proto';
 import type { MessageApi } from './clients';
 
 /** A deletion as the API answered it. */
@@ -32,6 +32,8 @@ export class ChatLoad {
     private readonly apis: MessageApi[],
     private readonly conversations: string[],
     private readonly users: string[],
+    /** Runs after each send, before the writer's next call (e.g. a read-your-write probe). */
+    private readonly afterSend?: (api: MessageApi, user: string, message: Message) => Promise<void>,
   ) {}
 
   /** Runs `writers` concurrent writers until stop(); rejects on the first failed call. */
@@ -81,6 +83,7 @@ export class ChatLoad {
           sequence: message!.sequence,
         });
         this.counts.sends++;
+        await this.afterSend?.(api, user, message!);
       }
     }
   }
