@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { ensureKafkaJars, java, newClusterId, runToEnd } from './kafka';
+import { ensureKafkaJars, java, newClusterId, probeAdmin, runToEnd } from './kafka';
 import { CACHE_DIR } from './paths';
 import { isAlive, isListening, waitFor } from './wait';
 
@@ -210,13 +209,7 @@ export async function stopKafkaCluster(
 
 /** Node ids of the brokers that the cluster reports alive (registered and unfenced). */
 export async function clusterBrokers(bootstrap: string): Promise<number[]> {
-  const admin = new Kafka({
-    clientId: 'realchat-infra-probe',
-    brokers: bootstrap.split(','),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
+  const admin = probeAdmin(bootstrap);
   try {
     await admin.connect();
     const { brokers } = await admin.describeCluster();

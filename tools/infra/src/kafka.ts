@@ -93,13 +93,7 @@ function writeConfig(k: LocalKafka): string {
       'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
       `log.dirs=${path.join(k.home, 'data')}`,
       'num.partitions=6',
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=false',
+      ...SINGLE_BROKER_SETTINGS,
       '',
     ].join('\n'),
   );
@@ -168,15 +162,34 @@ export async function stopKafka(
   fs.rmSync(pidFile(k), { force: true });
 }
 
-/** True once the broker answers metadata requests (listening alone is not ready). */
-export async function brokerAnswers(brokers: string): Promise<boolean> {
-  const admin = new Kafka({
+/**
+ * Broker settings of a one-broker cluster: the internal topics fit on one broker, consumer
+ * groups start at once, and only the relay (or a test) creates topics.
+ */
+export const SINGLE_BROKER_SETTINGS = [
+  'offsets.topic.replication.factor=1',
+  'transaction.state.log.replication.factor=1',
+  'transaction.state.log.min.isr=1',
+  'share.coordinator.state.topic.replication.factor=1',
+  'share.coordinator.state.topic.min.isr=1',
+  'group.initial.rebalance.delay.ms=0',
+  'auto.create.topics.enable=false',
+];
+
+/** A Kafka admin client for one quick probe: no retries, a 1 s connect timeout. */
+export function probeAdmin(bootstrap: string) {
+  return new Kafka({
     clientId: 'realchat-infra-probe',
-    brokers: brokers.split(','),
+    brokers: bootstrap.split(','),
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
     connectionTimeout: 1000,
   }).admin();
+}
+
+/** True once the broker answers metadata requests (listening alone is not ready). */
+export async function brokerAnswers(brokers: string): Promise<boolean> {
+  const admin = probeAdmin(brokers);
   try {
     await admin.connect();
     await admin.listTopics();

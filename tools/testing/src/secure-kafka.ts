@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { brokerAnswers, CACHE_DIR, ensureKafkaJars, freePorts, REPO_ROOT } from '@realchat/infra';
+import {
+  brokerAnswers,
+  CACHE_DIR,
+  ensureKafkaJars,
+  freePorts,
+  REPO_ROOT,
+  SINGLE_BROKER_SETTINGS,
+} from '@realchat/infra';
 import type { CertFiles, TestCertificates } from './certificates';
 import { registerCleanup } from './cleanup-registry';
 import { eventually } from './outbox-load';
@@ -56,13 +63,7 @@ export async function startSecureKafka(
       `ssl.keystore.location=${keystore}`,
       `log.dirs=${path.join(home, 'data')}`,
       'num.partitions=3',
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=false',
+      ...SINGLE_BROKER_SETTINGS,
       '',
     ].join('\n'),
   );
