@@ -22,6 +22,9 @@ export class ConfigError extends Error {
 type Spec = Record<string, Var<unknown>>;
 type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends Var<infer T> ? T : never };
 
+/** The configuration a spec parses to (e.g. `ConfigOf<typeof grpcLimitsConfigSpec>`). */
+export type ConfigOf<S extends Spec> = Parsed<S>;
+
 /**
  * Parses `env` against `spec`; throws one ConfigError naming every bad variable. `checks` are
  * rules across variables (e.g. AUTH_MODE=jwt needs JWT_ISSUER); they see the variables that

@@ -1,5 +1,5 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
-import { int } from './config';
+import { ConfigOf, int, loadConfig } from './config';
 
 /**
  * What one connection may cost a gRPC server. grpc-js 1.14 enforces these server options;
@@ -54,25 +54,8 @@ export const grpcLimitsConfigSpec = {
   ),
 };
 
-/** The defaults of grpcLimitsConfigSpec, for servers started without configuration (tests). */
-export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
-  maxConcurrentStreams: 100,
-  keepaliveTimeMs: 60_000,
-  keepaliveTimeoutMs: 20_000,
-  maxConnectionIdleMs: 300_000,
-  maxConnectionAgeMs: 1_800_000,
-  maxConnectionAgeGraceMs: 30_000,
-};
-
 /** GrpcLimits from a config parsed with grpcLimitsConfigSpec. */
-export function grpcLimitsOf(c: {
-  GRPC_MAX_CONCURRENT_STREAMS: number;
-  GRPC_KEEPALIVE_TIME_MS: number;
-  GRPC_KEEPALIVE_TIMEOUT_MS: number;
-  GRPC_MAX_CONNECTION_IDLE_MS: number;
-  GRPC_MAX_CONNECTION_AGE_MS: number;
-  GRPC_MAX_CONNECTION_AGE_GRACE_MS: number;
-}): GrpcLimits {
+export function grpcLimitsOf(c: ConfigOf<typeof grpcLimitsConfigSpec>): GrpcLimits {
   return {
     maxConcurrentStreams: c.GRPC_MAX_CONCURRENT_STREAMS,
     keepaliveTimeMs: c.GRPC_KEEPALIVE_TIME_MS,
@@ -98,3 +81,6 @@ export function grpcLimitOptions(limits: GrpcLimits): ChannelOptions {
   }
   return options;
 }
+
+/** The defaults of grpcLimitsConfigSpec, for servers started without configuration (tests). */
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = grpcLimitsOf(loadConfig(grpcLimitsConfigSpec, {}));

@@ -42,9 +42,7 @@ export function toStatus(e: unknown): Partial<StatusObject> & { code: status; in
     const badRequest = BadRequest.encode({
       fieldViolations: e.violations.map((v) => ({ field: v.field, description: v.description })),
     }).finish();
-    details.push(
-      Any.fromPartial({ typeUrl: BAD_REQUEST_TYPE_URL, value: Buffer.from(badRequest) }),
-    );
+    details.push(packAny(BAD_REQUEST_TYPE_URL, badRequest));
   }
   if (e.info) {
     const info = ErrorInfo.encode({
@@ -52,14 +50,14 @@ export function toStatus(e: unknown): Partial<StatusObject> & { code: status; in
       domain: ERROR_INFO_DOMAIN,
       metadata: { ...e.info.metadata },
     }).finish();
-    details.push(Any.fromPartial({ typeUrl: ERROR_INFO_TYPE_URL, value: Buffer.from(info) }));
+    details.push(packAny(ERROR_INFO_TYPE_URL, info));
   }
   if (e.retryAfterMs !== undefined) {
     const ms = Math.max(0, Math.ceil(e.retryAfterMs));
     const retryInfo = RetryInfo.encode({
       retryDelay: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 },
     }).finish();
-    details.push(Any.fromPartial({ typeUrl: RETRY_INFO_TYPE_URL, value: Buffer.from(retryInfo) }));
+    details.push(packAny(RETRY_INFO_TYPE_URL, retryInfo));
   }
   if (details.length > 0) {
     const encoded = Status.encode({ code, message: e.message, details }).finish();
@@ -68,35 +66,38 @@ export function toStatus(e: unknown): Partial<StatusObject> & { code: status; in
   return { code, details: e.message, metadata, internal: false };
 }
 
+function packAny(typeUrl: string, bytes: Uint8Array): Any {
+  return Any.fromPartial({ typeUrl, value: Buffer.from(bytes) });
+}
+
+/** The google.rpc.Status details of type `typeUrl` in an error's metadata. */
+function statusDetails(metadata: Metadata | undefined, typeUrl: string): Any[] {
+  const raw = metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return [];
+  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+  return st.details.filter((d) => d.typeUrl === typeUrl);
+}
+
 /** Reads the google.rpc.BadRequest field violations of an error status (for clients/tests). */
 export function fieldViolationsOf(
   metadata: Metadata | undefined,
 ): { field: string; description: string }[] {
-  const raw = metadata?.get('grpc-status-details-bin')[0];
-  if (!raw) return [];
-  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
-  return st.details
-    .filter((d) => d.typeUrl === BAD_REQUEST_TYPE_URL)
-    .flatMap((d) => BadRequest.decode(d.value).fieldViolations);
+  return statusDetails(metadata, BAD_REQUEST_TYPE_URL).flatMap(
+    (d) => BadRequest.decode(d.value).fieldViolations,
+  );
 }
 
 /** Reads the google.rpc.ErrorInfo of an error status, if any (for clients/tests). */
 export function errorInfoOf(
   metadata: Metadata | undefined,
 ): { reason: string; domain: string; metadata: Record<string, string> } | null {
-  const raw = metadata?.get('grpc-status-details-bin')[0];
-  if (!raw) return null;
-  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
-  const any = st.details.find((d) => d.typeUrl === ERROR_INFO_TYPE_URL);
+  const [any] = statusDetails(metadata, ERROR_INFO_TYPE_URL);
   return any ? ErrorInfo.decode(any.value) : null;
 }
 
 /** The google.rpc.RetryInfo delay of an error status in milliseconds (for clients/tests). */
 export function retryDelayMsOf(metadata: Metadata | undefined): number | undefined {
-  const raw = metadata?.get('grpc-status-details-bin')[0];
-  if (!raw) return undefined;
-  const st = Status.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
-  const info = st.details.find((d) => d.typeUrl === RETRY_INFO_TYPE_URL);
+  const [info] = statusDetails(metadata, RETRY_INFO_TYPE_URL);
   if (!info) return undefined;
   const delay = RetryInfo.decode(info.value).retryDelay;
   return delay ? delay.seconds * 1000 + Math.round(delay.nanos / 1_000_000) : undefined;

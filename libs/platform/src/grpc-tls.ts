@@ -11,7 +11,7 @@ import {
   status,
 } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
-import { int, str } from './config';
+import { ConfigOf, int, str } from './config';
 
 /**
  * TLS of a gRPC server (both gRPC apps spread it into their config specs). Unset certificate and
@@ -37,8 +37,7 @@ export const grpcTlsConfigSpec = {
   ),
 };
 
-type Values<S> = { [K in keyof S]: S[K] extends { parse: (raw: string) => infer T } ? T : never };
-export type GrpcTlsConfig = Values<typeof grpcTlsConfigSpec>;
+export type GrpcTlsConfig = ConfigOf<typeof grpcTlsConfigSpec>;
 
 /** What a TLS gRPC server needs; null from serverTlsOf means plaintext. */
 export interface ServerTls {

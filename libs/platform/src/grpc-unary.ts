@@ -10,7 +10,7 @@ import { activeTraceparent } from './trace-context';
  * context from the transport to the database deadline).
  */
 export interface CallContext {
-  /** The acting user from metadata `x-user-id` ('' when absent; see requireUser). */
+  /** The acting user from metadata `x-user-id` ('' when absent; the Authenticator of AUTH_MODE decides whether that may pass). */
   readonly userId: string;
   /**
    * Metadata `authorization` as sent (a Bearer token in AUTH_MODE=jwt). Only an Authenticator
@@ -39,13 +39,6 @@ function callContext(call: ServerUnaryCall<unknown, unknown>): CallContext {
     deadline,
     traceparent: activeTraceparent() ?? one('traceparent'),
   };
-}
-
-/** The context of a call that names its acting user; UNAUTHENTICATED otherwise. */
-export function requireUser(ctx: CallContext): CallContext {
-  if (!ctx.userId)
-    throw new DomainError('unauthenticated', 'metadata x-user-id (the acting user) is required');
-  return ctx;
 }
 
 // Handler work in flight in this process. grpc-js' tryShutdown waits for calls, not for our

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet } from 'jose';
-import { ConfigError, int, oneOf, str, Var } from '../config';
+import { ConfigError, ConfigOf, int, oneOf, str, Var } from '../config';
 import type { Logger } from '../logger';
 import { AUTH_MODES, AuthMode, Authenticator } from './authenticator';
 import { JwksFile } from './jwks-file';
@@ -39,15 +39,7 @@ export const authConfigSpec = {
   ),
 };
 
-export type AuthConfig = {
-  AUTH_MODE: AuthMode;
-  JWT_ISSUER: string;
-  JWT_AUDIENCE: string;
-  JWT_JWKS_FILE: string;
-  JWT_JWKS_URL: string;
-  JWT_CLOCK_SKEW_S: number;
-  JWT_ALGORITHMS: string[];
-};
+export type AuthConfig = ConfigOf<typeof authConfigSpec>;
 
 /**
  * The cross-variable rules of AUTH_MODE (a loadConfig check): jwt needs an issuer, an audience
