@@ -25,7 +25,7 @@ import {
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
-import { TokenBucketLimiter, UNLIMITED_SENDS } from './adapters/token-bucket-limiter';
+import { TokenBucketLimiter } from './adapters/token-bucket-limiter';
 import { DeleteMessage } from './app/delete-message';
 import { EditMessage } from './app/edit-message';
 import type { ConversationDirectory, ConversationWrites, SyncPages } from './app/ports';
@@ -118,7 +118,7 @@ runService('message-api', async () => {
         rate:
           config.SEND_RATE_PER_SECOND > 0
             ? new TokenBucketLimiter(config.SEND_RATE_PER_SECOND, config.SEND_RATE_BURST)
-            : UNLIMITED_SENDS,
+            : undefined, // no limit
       }),
       delete: new DeleteMessage(messages, conversations, protoMessageEvents),
       sync: new SyncMessages(reads, conversations),

@@ -54,6 +54,3 @@ export class TokenBucketLimiter implements SendRateLimit {
     }
   }
 }
-
-/** SEND_RATE_PER_SECOND=0: no limit. */
-export const UNLIMITED_SENDS: SendRateLimit = { take: () => 0 };

@@ -20,7 +20,7 @@ import type {
 } from './ports';
 
 /** Most sends one group commit writes (one lock, one lookup, one numbering, one insert). */
-export const DEFAULT_SEND_BATCH_MAX = 128;
+const DEFAULT_SEND_BATCH_MAX = 128;
 
 export interface SendMessageOptions {
   /** Most sends one group commit writes; 1 writes every send on its own. */
