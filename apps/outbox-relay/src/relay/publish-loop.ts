@@ -108,18 +108,32 @@ export class PublishLoop {
   }
 
   private async brokerDown(e: PublishError): Promise<void> {
-    const { metrics, logger } = this.deps;
-    metrics.publishErrors.inc({ kind: 'broker' });
-    metrics.brokerErrors.inc({ reason: e.reason });
-    metrics.kafkaUp.set(0);
-    this.pause();
-    this.brokerFailures++; // the next connect waits: a broker that accepts connections but
-    // times out every send must not be hammered
-    logger.warn(
+    this.deps.metrics.kafkaUp.set(0);
+    // The next connect waits: a broker that accepts connections but times out every send must
+    // not be hammered.
+    await this.brokerTrouble(
+      e.reason,
       { err: e.message, reason: e.reason },
       'Kafka unavailable: pausing, rows stay in the outbox',
     );
-    // A fresh producer later: nothing of the failed (or timed-out) send is retried by this one.
+  }
+
+  /**
+   * What every broker failure does, on a send or on a connect: count it, pause, back off one
+   * step more, log, and drop the producer (a fresh one later: nothing of the failed or
+   * half-made connection is used again).
+   */
+  private async brokerTrouble(
+    reason: string | undefined,
+    log: Record<string, unknown>,
+    message: string,
+  ): Promise<void> {
+    const { metrics, logger } = this.deps;
+    metrics.publishErrors.inc({ kind: 'broker' });
+    metrics.brokerErrors.inc({ reason });
+    this.pause();
+    this.brokerFailures++;
+    logger.warn({ ...log, attempt: this.brokerFailures }, message);
     await this.dropProducer();
   }
 
@@ -156,15 +170,11 @@ export class PublishLoop {
         logger.info({ afterAttempts: this.brokerFailures }, 'Kafka available again: resuming');
       this.brokerFailures = 0;
     } catch (e) {
-      this.brokerFailures++;
-      metrics.publishErrors.inc({ kind: 'broker' });
-      metrics.brokerErrors.inc({ reason: (e as Partial<PublishError>).reason ?? 'connect' });
-      this.pause();
-      logger.warn(
-        { err: (e as Error).message, attempt: this.brokerFailures },
+      await this.brokerTrouble(
+        (e as Partial<PublishError>).reason ?? 'connect',
+        { err: (e as Error).message },
         'Kafka still unavailable',
       );
-      await this.dropProducer(); // a half-made connection is never used
     }
   }
 
