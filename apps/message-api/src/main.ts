@@ -4,7 +4,7 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
  * Nothing else reads process.env.
  */
 import { Database, ReadReplicas } from '@realchat/persistence';
-import { MessageStore } from '@realchat/persistence/messages';
+import { MessageReads, MessageStore } from '@realchat/persistence/messages';
 import {
   createAuthenticator,
   createLogger,
@@ -67,13 +67,12 @@ runService('message-api', async () => {
           },
         })
       : null;
-  const readDb = replicas?.database ?? db;
   // The adapters, assigned to the ports the use cases take.
   const messages: ConversationWrites = new MessageStore(db, config.WRITE_TX_TIMEOUT_MS, {
     lockWaitSeconds: metrics.lockWaitSeconds,
   });
-  // The read side: the same store over the read database (replicas, else the primary).
-  const reads: SyncPages = new MessageStore(readDb);
+  // The read side: single-statement reads over the replicas, else the primary.
+  const reads: SyncPages = new MessageReads(replicas?.reads ?? db.pool);
   const lagSampler = replicas
     ? setInterval(() => {
         replicas

@@ -58,12 +58,7 @@ export class Database {
   /** Whether the server knows transaction_timeout (PostgreSQL 17+), asked once. */
   private transactionTimeout: Promise<boolean> | null = null;
 
-  /** `pool` replaces the pool built from the options (ReadReplicas routes reads through one). */
-  constructor(options: DatabaseOptions, pool?: Pool) {
-    if (pool) {
-      this.pool = pool;
-      return;
-    }
+  constructor(options: DatabaseOptions) {
     this.pool = new Pool({
       connectionString: options.url,
       max: options.poolSize,

@@ -1,5 +1,5 @@
-import { Pool, PoolClient, QueryConfig } from 'pg';
-import { Database } from './database';
+import type { Pool, QueryConfig } from 'pg';
+import { Database, Queryable } from './database';
 
 export interface ReadReplicasOptions {
   /** postgresql:// URLs of the streaming replicas (hot standbys) of `primary`. */
@@ -53,7 +53,7 @@ function fallbackReason(e: unknown): 'unreachable' | 'recovery-conflict' | null 
 
 interface Replica {
   readonly name: string;
-  readonly pool: Pool;
+  readonly db: Database;
   /** Date.now() before which the replica is left out (after a failure). */
   downUntil: number;
 }
@@ -67,32 +67,31 @@ interface Replica {
  * conversation, docs/sync-contract.md "Reads from a replica"). The primary is the longest prefix,
  * so falling back to it never shows a client less than a replica would have.
  *
- * `database` is a Database whose pool routes every query and checkout this way: a store built
- * over it (message-api's read-side MessageStore) reads from the replicas without knowing it.
+ * `reads` runs every query this way: message-api's read-side store (MessageReads) built over it
+ * reads from the replicas without knowing it. Reads are single statements, so no checkout is
+ * offered: a transaction would have to stay on one server.
  */
 export class ReadReplicas {
-  readonly database: Database;
+  readonly reads: Queryable = {
+    query: ((...args: unknown[]) =>
+      this.route((pool) =>
+        (pool.query as (...a: unknown[]) => Promise<unknown>)(...args),
+      )) as Queryable['query'],
+  };
   private readonly replicas: Replica[];
   private next = 0;
 
   constructor(private readonly options: ReadReplicasOptions) {
     if (options.urls.length === 0) throw new Error('ReadReplicas: no replica URL');
     this.replicas = options.urls.map((url) => {
-      const pool = new Pool({
-        connectionString: url,
-        max: options.poolSize,
-        connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
-        idleTimeoutMillis: 60_000,
+      const db = new Database({
+        url,
+        poolSize: options.poolSize,
+        connectTimeoutMs: options.connectTimeoutMs ?? 2000,
       });
-      // A replica that goes away must not crash the process; the pool replaces the connection.
-      pool.on('error', () => undefined);
       const u = new URL(url);
-      return { name: `${u.hostname}:${u.port || '5432'}`, pool, downUntil: 0 };
+      return { name: `${u.hostname}:${u.port || '5432'}`, db, downUntil: 0 };
     });
-    this.database = new Database(
-      { url: options.urls[0], poolSize: options.poolSize },
-      new RoutingPool(this),
-    );
   }
 
   /**
@@ -107,7 +106,7 @@ export class ReadReplicas {
       const replica = this.replicas[(start + i) % this.replicas.length];
       if (replica.downUntil > now) continue;
       try {
-        const result = await read(replica.pool);
+        const result = await read(replica.db.pool);
         this.options.observer?.served?.(replica.name);
         return result;
       } catch (e) {
@@ -138,7 +137,7 @@ export class ReadReplicas {
       this.replicas.map(async (r): Promise<ReplicaLag> => {
         if (primaryLsn === null) return { replica: r.name, up: false, seconds: 0, bytes: 0 };
         try {
-          const { rows } = await r.pool.query<{ seconds: number; bytes: string }>({
+          const { rows } = await r.db.pool.query<{ seconds: number; bytes: string }>({
             text: `SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
                           ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
                           END AS seconds,
@@ -161,36 +160,6 @@ export class ReadReplicas {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.replicas.map((r) => r.pool.end()));
-  }
-}
-
-/**
- * A pg Pool whose queries and checkouts go through ReadReplicas.route; it holds no connection
- * itself. A checked-out client (a read transaction) stays on the server it was taken from.
- */
-class RoutingPool extends Pool {
-  constructor(private readonly replicas: ReadReplicas) {
-    super({ max: 1 });
-  }
-
-  // pg's overloads (callback and promise forms); reads here use the promise forms only.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  override query(...args: any[]): any {
-    if (typeof args[args.length - 1] === 'function') {
-      throw new Error('RoutingPool: callback queries are not supported');
-    }
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return this.replicas.route((pool) => (pool.query as any)(...args));
-  }
-
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  override connect(...args: any[]): any {
-    if (args.length > 0) throw new Error('RoutingPool: callback checkouts are not supported');
-    return this.replicas.route((pool) => pool.connect()) as Promise<PoolClient>;
-  }
-
-  override async end(): Promise<void> {
-    await this.replicas.close();
+    await Promise.all(this.replicas.map((r) => r.db.close()));
   }
 }

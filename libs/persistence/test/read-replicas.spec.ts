@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Database, ReadReplicas } from '../src';
+import { Database, Queryable, ReadReplicas } from '../src';
 import { testDatabase } from './support';
 
 /**
@@ -21,8 +21,8 @@ async function deadUrl(url: string): Promise<string> {
   return u.toString();
 }
 
-async function whoServes(db: Database): Promise<string> {
-  const { rows } = await db.pool.query<{ port: number }>('SELECT inet_server_port() AS port');
+async function whoServes(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ port: number }>('SELECT inet_server_port() AS port');
   return String(rows[0].port);
 }
 
@@ -52,7 +52,7 @@ describe('ReadReplicas', () => {
     try {
       const livePort = new URL(url).port;
       const deadPort = new URL(dead).port;
-      for (let i = 0; i < 4; i++) await whoServes(replicas.database);
+      for (let i = 0; i < 4; i++) await whoServes(replicas.reads);
       // The first read tries the dead one (round-robin starts there) and moves on; after that it
       // is skipped until retryAfterMs has passed.
       expect(events).toEqual([
@@ -77,7 +77,7 @@ describe('ReadReplicas', () => {
       observer: { served: (t) => served.push(t) },
     });
     try {
-      await whoServes(replicas.database);
+      await whoServes(replicas.reads);
       expect(served).toEqual(['primary']);
     } finally {
       await replicas.close();
@@ -95,7 +95,7 @@ describe('ReadReplicas', () => {
       observer: { served: (t) => served.push(t), fallback: (r) => fallbacks.push(r) },
     });
     try {
-      await expect(replicas.database.pool.query('SELECT * FROM no_such_table')).rejects.toThrow(
+      await expect(replicas.reads.query('SELECT * FROM no_such_table')).rejects.toThrow(
         /no_such_table/,
       );
       expect(served).toEqual([]);

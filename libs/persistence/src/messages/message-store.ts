@@ -1,5 +1,5 @@
 import { DomainError, HistoryQuery, HistoryRead, SyncQuery, SyncRead } from '@realchat/domain';
-import type { Database } from '../database';
+import type { Database, Queryable } from '../database';
 import { withDatabase } from '../db-errors';
 import { PgConversationTx } from './conversation-tx';
 import { readHistoryPage } from './history-page';
@@ -69,12 +69,30 @@ export class MessageStore {
   }
 
   /** One page of a conversation's change stream, read in one snapshot. */
+  readSync(query: SyncQuery): Promise<SyncRead> {
+    return new MessageReads(this.db.pool).readSync(query);
+  }
+
+  /** One backward page of a conversation (newest first), read in one snapshot. */
+  readHistory(query: HistoryQuery): Promise<HistoryRead> {
+    return new MessageReads(this.db.pool).readHistory(query);
+  }
+}
+
+/**
+ * The reads of messages (message-api's SyncPages port), each one statement, so any server that
+ * answers queries can serve them: the primary's pool, or ReadReplicas.reads.
+ */
+export class MessageReads {
+  constructor(private readonly db: Queryable) {}
+
+  /** One page of a conversation's change stream, read in one snapshot. */
   async readSync(query: SyncQuery): Promise<SyncRead> {
-    return withDatabase('reading messages', () => readSyncPage(this.db.pool, query));
+    return withDatabase('reading messages', () => readSyncPage(this.db, query));
   }
 
   /** One backward page of a conversation (newest first), read in one snapshot. */
   async readHistory(query: HistoryQuery): Promise<HistoryRead> {
-    return withDatabase('reading history', () => readHistoryPage(this.db.pool, query));
+    return withDatabase('reading history', () => readHistoryPage(this.db, query));
   }
 }
