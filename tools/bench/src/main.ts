@@ -42,7 +42,7 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
       ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }
       : {};
     out(`tracing ${receiver ? `on (OTLP to ${receiver.endpoint}, discarded)` : 'off'}`);
-    await sendBench(await db('send'), seconds, out, env);
+    await sendBench(await db('send'), kafkaBrokers, seconds, out, env);
     if (receiver) {
       out(`  OTLP export requests received: ${receiver.exports}`);
       await receiver.close();

@@ -1,14 +1,16 @@
 import { Client } from 'pg';
 import { Stack } from '@realchat/testing';
 import { anyOf, createConversations, sendOne } from './bench-stack';
+import { testTopic } from '@realchat/testing';
 import { hasPgbench, pgbench, sendMessageScript } from './pgbench';
-import { closedLoop, fmt, openLoop, peakRss } from './stats';
+import { closedLoop, cpuPerOp, fmt, fmtCpu, openLoop, peakRss } from './stats';
 
 const CONVERSATIONS = 1000;
 
 /** SendMessage throughput/latency against pgbench running the same SQL, in one run. */
 export async function sendBench(
   databaseUrl: string,
+  kafkaBrokers: string,
   seconds: number,
   out: (line: string) => void,
   env: Record<string, string> = {},
@@ -27,7 +29,11 @@ export async function sendBench(
     const rows: string[] = [];
     const { rssMb } = await peakRss(pids, async () => {
       for (const c of [1, 8, 16, 32]) {
-        const r = await closedLoop(c, seconds * 1000, send);
+        let r!: Awaited<ReturnType<typeof closedLoop>>;
+        const cpu = await cpuPerOp(pids, async () => {
+          r = await closedLoop(c, seconds * 1000, send);
+          return Math.round(r.perSecond * seconds);
+        });
         const ref = hasPgbench()
           ? pgbench(databaseUrl, sendMessageScript(CONVERSATIONS, 'pgb-'), c, seconds)
           : NaN;
@@ -36,12 +42,27 @@ export async function sendBench(
           `  ${String(c).padStart(2)} clients: ${fmt(r.perSecond)} sends/s (p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, errors ${r.errors}) | pgbench same SQL ${fmt(ref)} tps | ratio ${fmt((100 * r.perSecond) / ref)}%`,
         );
         out(rows[rows.length - 1]);
+        out(`      ${fmtCpu(cpu)}`);
       }
     });
     const half = Math.round(best / 2);
     const r = await openLoop(half, seconds * 1000, (i) => send(i));
     out(
       `  at half the best load (${fmt(half)}/s, open loop): p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, errors ${r.errors}, skipped ${r.skipped}`,
+    );
+    // The CPU target counts the relay too: the same 8-client load with one relay publishing.
+    const relay = await stack.startRelay({
+      KAFKA_BROKERS: kafkaBrokers,
+      KAFKA_TOPIC: testTopic('bench-send', kafkaBrokers),
+    });
+    await outboxDrained(databaseUrl);
+    let withRelay!: Awaited<ReturnType<typeof closedLoop>>;
+    const cpu = await cpuPerOp({ ...pids, 'outbox-relay': relay.pid }, async () => {
+      withRelay = await closedLoop(8, seconds * 1000, send);
+      return Math.round(withRelay.perSecond * seconds);
+    });
+    out(
+      `  8 clients with a relay publishing: ${fmt(withRelay.perSecond)} sends/s (p99 ${fmt(withRelay.p99, 2)} ms) | ${fmtCpu(cpu)}`,
     );
     out(
       `  peak RSS: ${Object.entries(rssMb)
@@ -51,6 +72,23 @@ export async function sendBench(
     return { best };
   } finally {
     await stack.stop();
+  }
+}
+
+/** Waits until relays have published the backlog of the steps before (no relay ran then). */
+async function outboxDrained(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM outbox');
+      if (rows[0].n === '0') return;
+      if (Date.now() > deadline) throw new Error(`the relay left ${rows[0].n} outbox rows`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await client.end();
   }
 }
 

@@ -114,26 +114,76 @@ export function cpuMs(pid: number): number {
 }
 
 /**
- * CPU milliseconds per operation of each process while `work` runs, and in total:
- * `work` returns how many operations it completed.
+ * CPU time (ms) of the whole machine so far, busy and in total (all cores), from /proc/stat:
+ * what every process used, PostgreSQL, Kafka and this benchmark's own client included.
+ */
+export function machineCpuMs(): { busy: number; total: number } {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice" (proc(5)); guest time
+  // is already counted in user.
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: (busy * 1000) / clockTicks, total: ((busy + idle + iowait) * 1000) / clockTicks };
+}
+
+export interface CpuPerOp {
+  readonly ops: number;
+  /** CPU ms per operation of each named process. */
+  readonly perOpMs: Record<string, number>;
+  /** Their sum. */
+  readonly totalMs: number;
+  /** CPU ms per operation of the whole machine (all processes), and of the benchmark client. */
+  readonly machineMs: number;
+  readonly clientMs: number;
+  /** How busy the machine's cores were while `work` ran, 0-100%. */
+  readonly machineBusyPct: number;
+}
+
+/**
+ * CPU milliseconds per operation of each process while `work` runs, in total, and for the whole
+ * machine: `work` returns how many operations it completed. The machine figure shows the
+ * ceiling: at 100% busy, more throughput needs less CPU per operation somewhere.
  */
 export async function cpuPerOp(
   pids: Record<string, number>,
   work: () => Promise<number>,
-): Promise<{ ops: number; perOpMs: Record<string, number>; totalMs: number }> {
+): Promise<CpuPerOp> {
   const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  const machineBefore = machineCpuMs();
+  const clientBefore = process.cpuUsage();
   const ops = await work();
+  const client = process.cpuUsage(clientBefore);
+  const machine = machineCpuMs();
+  const per = (ms: number) => (ops > 0 ? ms / ops : NaN);
   const perOpMs: Record<string, number> = {};
   let totalMs = 0;
   for (const [k, pid] of Object.entries(pids)) {
-    perOpMs[k] = ops > 0 ? (cpuMs(pid) - before[k]) / ops : NaN;
+    perOpMs[k] = per(cpuMs(pid) - before[k]);
     totalMs += perOpMs[k];
   }
-  return { ops, perOpMs, totalMs };
+  const busy = machine.busy - machineBefore.busy;
+  return {
+    ops,
+    perOpMs,
+    totalMs,
+    machineMs: per(busy),
+    clientMs: per((client.user + client.system) / 1000),
+    machineBusyPct: (100 * busy) / Math.max(1, machine.total - machineBefore.total),
+  };
 }
 
-/** "message-api 0.41, conversation-stub 0.22 (total 0.63) ms/op". */
-export const fmtCpu = (c: { perOpMs: Record<string, number>; totalMs: number }): string =>
+/**
+ * "message-api 0.41, conversation-stub 0.22 (total 0.63) ms CPU/op; machine 1.90 ms/op
+ * (bench client 0.30), 98% busy".
+ */
+export const fmtCpu = (c: CpuPerOp): string =>
   `${Object.entries(c.perOpMs)
     .map(([k, v]) => `${k} ${fmt(v, 2)}`)
-    .join(', ')} (total ${fmt(c.totalMs, 2)}) ms CPU/op`;
+    .join(
+      ', ',
+    )} (total ${fmt(c.totalMs, 2)}) ms CPU/op; machine ${fmt(c.machineMs, 2)} ms/op (bench client ${fmt(c.clientMs, 2)}), ${fmt(c.machineBusyPct)}% busy`;
