@@ -1,9 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { anyOf, createConversations, sendOne, startStackWithRelay } from './bench-stack';
-import { closedLoop, cpuPerOp, fmt, fmtCpu, peakRss } from './stats';
+import { sendWithDeadline, status } from '@realchat/testing';
+import {
+  anyOf,
+  BENCH_CONTENT,
+  createConversations,
+  sendOne,
+  startStackWithRelay,
+} from './bench-stack';
+import { closedLoop, cpuPerOp, fmt, fmtCpu, peakRss, percentiles } from './stats';
 
 const OVERLOAD_CONVERSATIONS = 64;
 const OVERLOAD_CLIENTS = 300;
+/** The deadline of each send in the last overload step, as a gateway with a short budget sets. */
+const OVERLOAD_DEADLINE_MS = 250;
 
 /**
  * Contention (issue 9): one busy conversation at 1, 8 and 32 clients on one and on two
@@ -77,6 +87,22 @@ export async function hotBench(
       out(
         `  ${OVERLOAD_CLIENTS} clients: ${fmt(over.perSecond)} sends/s (p50 ${fmt(over.p50, 2)} ms, p99 ${fmt(over.p99, 2)} ms, errors ${over.errors}) | ratio to 32 clients ${fmt((100 * over.perSecond) / best.perSecond)}%`,
       );
+      const late = await deadlineBound(db, many, seconds, (w) =>
+        sendWithDeadline(
+          clients[w % 2][Math.floor(w / 2) % 2],
+          'alice',
+          {
+            conversationId: pick(),
+            senderUserId: 'alice',
+            idempotencyKey: randomUUID(),
+            content: BENCH_CONTENT,
+          },
+          new Date(Date.now() + OVERLOAD_DEADLINE_MS),
+        ),
+      );
+      out(
+        `  ${OVERLOAD_CLIENTS} clients, ${OVERLOAD_DEADLINE_MS} ms deadline each: ${fmt(late.okPerSecond)} sends/s succeeded (p99 ${fmt(late.okP99, 2)} ms) | ratio to 32 clients ${fmt((100 * late.okPerSecond) / best.perSecond)}% | DEADLINE_EXCEEDED ${fmt(late.expired)} (answered after p50 ${fmt(late.expiredP50, 2)} ms, p99 ${fmt(late.expiredP99, 2)} ms); written although the client gave up: ${fmt(late.wasted)} | other errors ${JSON.stringify(late.other)}`,
+      );
     });
     out(
       `  peak RSS: ${Object.entries(rssMb)
@@ -87,6 +113,60 @@ export async function hotBench(
     await db.end();
     await stack.stop();
   }
+}
+
+/**
+ * 300 clients whose sends carry a short deadline: how many succeed, how fast the others are told
+ * DEADLINE_EXCEEDED, and how many messages the server still wrote for clients that had given up
+ * (work wasted on requests that could not finish in time).
+ */
+async function deadlineBound(
+  db: Client,
+  conversations: readonly string[],
+  seconds: number,
+  send: (worker: number) => Promise<{ code: number }>,
+) {
+  const count = async () =>
+    Number(
+      (
+        await db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM messages WHERE conversation_id = ANY($1)',
+          [conversations],
+        )
+      ).rows[0].n,
+    );
+  const before = await count();
+  const ok: number[] = [];
+  const expired: number[] = [];
+  const other: Record<string, number> = {};
+  const end = Date.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: OVERLOAD_CLIENTS }, async (_, w) => {
+      while (Date.now() < end) {
+        const t = performance.now();
+        const { code } = await send(w);
+        const ms = performance.now() - t;
+        if (code === status.OK) ok.push(ms);
+        else if (code === status.DEADLINE_EXCEEDED) expired.push(ms);
+        else other[status[code] ?? code] = (other[status[code] ?? code] ?? 0) + 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  // Sends still in the server when the loop ended finish or expire within the deadline.
+  await new Promise((r) => setTimeout(r, 2 * OVERLOAD_DEADLINE_MS));
+  const written = (await count()) - before;
+  const e = percentiles(expired);
+  return {
+    okPerSecond: ok.length / elapsed,
+    okP99: percentiles(ok).p99,
+    expired: expired.length,
+    expiredP50: e.p50,
+    expiredP99: e.p99,
+    wasted: Math.max(0, written - ok.length),
+    other,
+  };
 }
 
 /** Numbers missing between a conversation's first and last message sequence. */
