@@ -1,10 +1,11 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import {
-  bool,
   ConfigError,
   hostPorts,
   int,
+  kafkaSecurityOf,
+  kafkaSecurityProblems,
+  kafkaSecuritySpec,
   LOG_LEVELS,
   loadConfig,
   oneOf,
@@ -41,20 +42,7 @@ export const relayConfigSpec = {
     10_000,
     100,
   ),
-  KAFKA_SSL: bool('connect to Kafka over TLS (docs/tls.md)', false),
-  KAFKA_SSL_CA_FILE: str(
-    "PEM CA bundle the brokers' certificates must chain to (default: system roots)",
-    '',
-  ),
-  KAFKA_SSL_CERT_FILE: str('PEM client certificate, for brokers that require one', ''),
-  KAFKA_SSL_KEY_FILE: str('PEM private key of KAFKA_SSL_CERT_FILE', ''),
-  KAFKA_SASL_MECHANISM: oneOf(
-    'SASL mechanism (none: no SASL)',
-    ['none', 'scram-sha-512', 'scram-sha-256', 'plain'] as const,
-    'none',
-  ),
-  KAFKA_SASL_USERNAME: str('SASL user name', ''),
-  KAFKA_SASL_PASSWORD: str('SASL password (never logged)', ''),
+  ...kafkaSecuritySpec,
   RELAY_REPLICA_ID: str("this replica's name in shard leases (default: hostname-pid)", ''),
   RELAY_SHARD_COUNT: int('shards the outbox is split into; the same on every replica', 32, 1, 4096),
   RELAY_LEASE_MS: int(
@@ -139,71 +127,5 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv): {
       requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
       ...kafkaSecurityOf(e),
     },
-  };
-}
-
-/**
- * Combinations of the KAFKA_SSL_* and KAFKA_SASL_* variables that cannot work, and unreadable
- * files, each naming its variables.
- */
-function kafkaSecurityProblems(e: RelayEnv): string[] {
-  const problems: string[] = [];
-  const files = [
-    ['KAFKA_SSL_CA_FILE', e.KAFKA_SSL_CA_FILE],
-    ['KAFKA_SSL_CERT_FILE', e.KAFKA_SSL_CERT_FILE],
-    ['KAFKA_SSL_KEY_FILE', e.KAFKA_SSL_KEY_FILE],
-  ] as const;
-  for (const [name, file] of files) {
-    if (file === '') continue;
-    if (!e.KAFKA_SSL) problems.push(`${name} is set but KAFKA_SSL is false`);
-    else if (!readable(file)) problems.push(`${name}=${JSON.stringify(file)}: cannot read`);
-  }
-  if ((e.KAFKA_SSL_CERT_FILE === '') !== (e.KAFKA_SSL_KEY_FILE === '')) {
-    problems.push('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together');
-  }
-  if (e.KAFKA_SASL_MECHANISM === 'none') {
-    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
-      if (e[name] !== '') problems.push(`${name} is set but KAFKA_SASL_MECHANISM is none`);
-    }
-  } else {
-    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
-      if (e[name] === '') problems.push(`${name} is required with KAFKA_SASL_MECHANISM`);
-    }
-    // PLAIN sends the password itself; SCRAM never does, so only PLAIN insists on TLS.
-    if (e.KAFKA_SASL_MECHANISM === 'plain' && !e.KAFKA_SSL) {
-      problems.push('KAFKA_SASL_MECHANISM=plain sends the password in clear: set KAFKA_SSL=true');
-    }
-  }
-  return problems;
-}
-
-function readable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** TLS and SASL settings of the sink; the files are read once (rotation: restart the relay). */
-function kafkaSecurityOf(e: RelayEnv): Pick<KafkaSinkOptions, 'ssl' | 'sasl'> {
-  const read = (file: string) => (file === '' ? undefined : fs.readFileSync(file, 'utf8'));
-  return {
-    ssl: e.KAFKA_SSL
-      ? {
-          ca: read(e.KAFKA_SSL_CA_FILE),
-          cert: read(e.KAFKA_SSL_CERT_FILE),
-          key: read(e.KAFKA_SSL_KEY_FILE),
-        }
-      : undefined,
-    sasl:
-      e.KAFKA_SASL_MECHANISM === 'none'
-        ? undefined
-        : {
-            mechanism: e.KAFKA_SASL_MECHANISM,
-            username: e.KAFKA_SASL_USERNAME,
-            password: e.KAFKA_SASL_PASSWORD,
-          },
   };
 }

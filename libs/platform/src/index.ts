@@ -15,3 +15,4 @@ export * from './http-probes';
 export * from './auth';
 export * from './grpc-limits';
 export * from './redact';
+export * from './kafka-security';

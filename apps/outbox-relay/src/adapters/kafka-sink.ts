@@ -7,13 +7,14 @@ import {
   Producer,
   type SASLOptions,
 } from 'kafkajs';
+import type { KafkaSecurity } from '@realchat/platform';
 import type { Logger } from 'pino';
 import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
 import { classifyKafkaError } from './kafka-errors';
 import { startProduceSpans } from './produce-spans';
 import { topicReplication } from './topic-replication';
 
-export interface KafkaSinkOptions {
+export interface KafkaSinkOptions extends KafkaSecurity {
   readonly brokers: string[];
   readonly clientId: string;
   readonly topic: string;
@@ -23,14 +24,6 @@ export interface KafkaSinkOptions {
   /** min.insync.replicas of a new topic; 0: 2 with 3+ replicas, else 1. */
   readonly topicMinInsyncReplicas?: number;
   readonly requestTimeoutMs: number;
-  /** TLS to the brokers (PEM strings; unset CA: the system's roots); unset: plaintext. */
-  readonly ssl?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
-  /** SASL authentication; unset: none. */
-  readonly sasl?: {
-    readonly mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
-    readonly username: string;
-    readonly password: string;
-  };
 }
 
 /**
