@@ -20,13 +20,10 @@ const SECONDS_PER_DAY = 86_400;
  * instants the application wrote.
  */
 export function parseTimestamptz(text: string): Instant {
-  const fail = (): never => {
-    throw new Error(`unexpected timestamptz text (not ISO DateStyle?): ${JSON.stringify(text)}`);
-  };
   let i = 0;
   let year = 0;
   while (i < text.length && isDigit(text, i)) year = year * 10 + (text.charCodeAt(i++) - ZERO);
-  if (i < 4 || text[i] !== '-') fail();
+  if (i < 4 || text[i] !== '-') unexpected(text);
   const month = two(text, i + 1);
   const day = two(text, i + 4);
   const hour = two(text, i + 7);
@@ -39,7 +36,7 @@ export function parseTimestamptz(text: string): Instant {
     text[i + 12] !== ':' ||
     Number.isNaN(month + day + hour + minute + second)
   ) {
-    fail();
+    unexpected(text);
   }
   i += 15;
   let nanos = 0;
@@ -51,9 +48,9 @@ export function parseTimestamptz(text: string): Instant {
       nanos += (text.charCodeAt(i++) - ZERO) * scale;
       scale /= 10;
     }
-    if (i === start || i - start > 9) fail();
+    if (i === start || i - start > 9) unexpected(text);
   }
-  const sign = text[i] === '+' ? 1 : text[i] === '-' ? -1 : fail();
+  const sign = text[i] === '+' ? 1 : text[i] === '-' ? -1 : unexpected(text);
   let offset = two(text, i + 1) * 3600;
   i += 3;
   if (text[i] === ':') {
@@ -68,7 +65,7 @@ export function parseTimestamptz(text: string): Instant {
     year = 1 - year; // 1 BC is year 0, 2 BC is -1 (astronomical numbering)
     i += 3;
   }
-  if (i !== text.length || Number.isNaN(offset)) fail();
+  if (i !== text.length || Number.isNaN(offset)) unexpected(text);
   const local = daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60;
   return { seconds: local + second - sign * offset, nanos };
 }
@@ -77,6 +74,10 @@ export function parseTimestamptz(text: string): Instant {
 export function timestamptzToDate(text: string): Date {
   const { seconds, nanos } = parseTimestamptz(text);
   return new Date(seconds * 1000 + Math.floor(nanos / 1_000_000));
+}
+
+function unexpected(text: string): never {
+  throw new Error(`unexpected timestamptz text (not ISO DateStyle?): ${JSON.stringify(text)}`);
 }
 
 function isDigit(text: string, i: number): boolean {
