@@ -188,14 +188,16 @@ function viewOfSynced(conversationId: string, m: SyncedMessage): MessageView {
 }
 
 function toDeletionView(m: SyncedMessage): DeletionView {
-  if (!m.deletedAt || !m.deletionMode || m.deletionSequence === 0) {
+  if (!m.deletedAt || m.deletionSequence === 0) {
     throw new Error(`message ${m.id} in the deletions of a page is not deleted`);
   }
   return {
     messageId: m.id,
     deletionSequence: m.deletionSequence,
     deletedAt: m.deletedAt,
-    mode: m.deletionMode,
+    // Every deletion writes its mode in the same UPDATE. A row without one (edited by hand)
+    // is still served, as DELETION_MODE_UNSPECIFIED, rather than failing the whole page.
+    mode: m.deletionMode as DeletionMode,
     messageSequence: m.sequence,
   };
 }
