@@ -68,6 +68,51 @@ export interface SyncPage {
 }
 
 /**
+ * A message as a sync read returns it: what clients may be served and the positions the page's
+ * cursor is computed from, without the write-side fields (idempotency key, payload hash, who
+ * deleted it). Content is as stored: buildSyncPage applies the tombstone rule. The conversation
+ * is the query's.
+ */
+export interface SyncedMessage {
+  readonly id: string;
+  readonly senderUserId: string;
+  readonly sequence: number;
+  readonly messageType: string;
+  /** null after a hard delete erased it. */
+  readonly content: string | null;
+  readonly metadataJson: string | null;
+  readonly sentAt: Date;
+  /** The deletion's time and position; null / 0 while not deleted. */
+  readonly deletedAt: Date | null;
+  readonly deletionSequence: number;
+  readonly deletionMode: DeletionMode | null;
+  readonly version: number;
+  /** The latest edit's time and position; null / 0 when never edited. */
+  readonly editedAt: Date | null;
+  readonly editSequence: number;
+}
+
+/** A stored message as a sync read returns it (for stores that hold Message entities). */
+export function syncedMessage(m: Message): SyncedMessage {
+  const p = m.props;
+  return {
+    id: p.id,
+    senderUserId: p.senderUserId,
+    sequence: p.sequence,
+    messageType: p.messageType,
+    content: p.content,
+    metadataJson: p.metadataJson,
+    sentAt: p.sentAt,
+    deletedAt: p.deletion?.deletedAt ?? null,
+    deletionSequence: p.deletion?.sequence ?? 0,
+    deletionMode: p.deletion?.mode ?? null,
+    version: p.version,
+    editedAt: p.edit?.editedAt ?? null,
+    editSequence: p.edit?.sequence ?? 0,
+  };
+}
+
+/**
  * What the store read for a page, in one snapshot:
  * - `messages`: up to pageSize + 1 messages with sequence > after, ascending;
  * - `deletions`: up to MAX_DELETIONS_PER_PAGE + 1 deleted messages with
@@ -78,9 +123,9 @@ export interface SyncPage {
  * - `latestSequence`: the highest committed position of the conversation.
  */
 export interface SyncRead {
-  readonly messages: Message[];
-  readonly deletions: Message[];
-  readonly edits: Message[];
+  readonly messages: SyncedMessage[];
+  readonly deletions: SyncedMessage[];
+  readonly edits: SyncedMessage[];
   readonly latestSequence: number;
 }
 
@@ -98,37 +143,61 @@ export function buildSyncPage(query: SyncQuery, read: SyncRead): SyncPage {
   let deleted = read.deletions.slice(0, MAX_DELETIONS_PER_PAGE);
   let edited = read.edits.slice(0, MAX_EDITS_PER_PAGE);
 
-  const lastMessage = messages.at(-1)?.props.sequence ?? 0;
-  const lastDeletion = deleted.at(-1)?.props.deletion?.sequence ?? 0;
-  const lastEdit = edited.at(-1)?.props.edit?.sequence ?? 0;
+  const lastMessage = messages.at(-1)?.sequence ?? 0;
+  const lastDeletion = deleted.at(-1)?.deletionSequence ?? 0;
+  const lastEdit = edited.at(-1)?.editSequence ?? 0;
   let next: number;
   if (deletionsCapped || editsCapped) {
     // The cursor stops at the first capped list's end; what the other list holds beyond it
     // is left for the next page, so that the cursor still covers exactly what was returned.
     next = Math.min(deletionsCapped ? lastDeletion : Infinity, editsCapped ? lastEdit : Infinity);
-    deleted = deleted.filter((m) => (m.props.deletion?.sequence ?? 0) <= next);
-    edited = edited.filter((m) => (m.props.edit?.sequence ?? 0) <= next);
+    deleted = deleted.filter((m) => m.deletionSequence <= next);
+    edited = edited.filter((m) => m.editSequence <= next);
   } else if (moreMessages) next = lastMessage;
   else next = Math.max(query.afterSequence, lastMessage, lastDeletion, lastEdit);
 
+  const view = (m: SyncedMessage) => viewOfSynced(query.conversationId, m);
   return {
-    messages: messages.map((m) => m.view()),
+    messages: messages.map(view),
     deletions: deleted.map(toDeletionView),
-    edits: edited.map((m) => m.view()),
+    edits: edited.map(view),
     nextAfterSequence: next,
     hasMore: deletionsCapped || editsCapped || moreMessages,
     latestSequence: Math.max(read.latestSequence, next),
   };
 }
 
-function toDeletionView(m: Message): DeletionView {
-  const d = m.props.deletion;
-  if (!d) throw new Error(`message ${m.id} in the deletions of a page is not deleted`);
+/** What clients may see (the rule of Message.view()): a tombstone once deleted. */
+function viewOfSynced(conversationId: string, m: SyncedMessage): MessageView {
+  const deleted = m.deletedAt !== null;
+  return {
+    id: m.id,
+    conversationId,
+    senderUserId: m.senderUserId,
+    sequence: m.sequence,
+    messageType: m.messageType,
+    content: deleted ? '' : (m.content ?? ''),
+    metadataJson: deleted ? '' : (m.metadataJson ?? ''),
+    sentAt: m.sentAt,
+    deletedAt: m.deletedAt,
+    deletionMode: m.deletionMode,
+    version: m.version,
+    editedAt: m.editedAt,
+    editSequence: m.editSequence,
+  };
+}
+
+function toDeletionView(m: SyncedMessage): DeletionView {
+  if (!m.deletedAt || m.deletionSequence === 0) {
+    throw new Error(`message ${m.id} in the deletions of a page is not deleted`);
+  }
   return {
     messageId: m.id,
-    deletionSequence: d.sequence,
-    deletedAt: d.deletedAt,
-    mode: d.mode,
-    messageSequence: m.props.sequence,
+    deletionSequence: m.deletionSequence,
+    deletedAt: m.deletedAt,
+    // Every deletion writes its mode in the same UPDATE. A row without one (edited by hand)
+    // is still served, as DELETION_MODE_UNSPECIFIED, rather than failing the whole page.
+    mode: m.deletionMode as DeletionMode,
+    messageSequence: m.sequence,
   };
 }

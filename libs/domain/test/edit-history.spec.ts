@@ -1,6 +1,8 @@
 import {
   buildHistoryPage,
   buildSyncPage,
+  syncedMessage,
+  SyncRead,
   DEFAULT_LIMITS,
   DomainError,
   editOutcome,
@@ -31,6 +33,19 @@ const msg = (seq: number): Message =>
     seq,
     new Date(0),
   );
+/** A read of Message entities as the store returns it for sync. */
+const read = (r: {
+  messages: Message[];
+  deletions: Message[];
+  edits: Message[];
+  latestSequence: number;
+}): SyncRead => ({
+  messages: r.messages.map(syncedMessage),
+  deletions: r.deletions.map(syncedMessage),
+  edits: r.edits.map(syncedMessage),
+  latestSequence: r.latestSequence,
+});
+
 const edit = (over: Partial<EditMessageInput> = {}): EditMessageInput => ({
   conversationId: 'c',
   messageId: id(1),
@@ -105,12 +120,12 @@ describe('sync pages with edits', () => {
   it('moves the cursor past edits of old messages', () => {
     const page = buildSyncPage(
       { conversationId: 'c', afterSequence: 5, pageSize: 10 },
-      {
+      read({
         messages: [msg(6)],
         deletions: [],
         edits: [msg(1).edited('v2', '', { sequence: 7, editedAt: new Date(1) })],
         latestSequence: 7,
-      },
+      }),
     );
     expect(page.edits).toEqual([expect.objectContaining({ id: id(1), editSequence: 7 })]);
     expect(page).toMatchObject({ nextAfterSequence: 7, hasMore: false });
@@ -128,7 +143,7 @@ describe('sync pages with edits', () => {
     });
     const page = buildSyncPage(
       { conversationId: 'c', afterSequence: 5, pageSize: 10 },
-      { messages: [msg(6)], deletions: [late], edits, latestSequence: 6000 },
+      read({ messages: [msg(6)], deletions: [late], edits, latestSequence: 6000 }),
     );
     expect(page.edits).toHaveLength(MAX_EDITS_PER_PAGE);
     expect(page.deletions).toEqual([]);

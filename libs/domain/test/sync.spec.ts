@@ -1,5 +1,7 @@
 import {
   buildSyncPage,
+  syncedMessage,
+  SyncRead,
   ConversationMembers,
   DEFAULT_LIMITS,
   DomainError,
@@ -38,6 +40,19 @@ const msg = (seq: number, deletedAt?: number): Message => {
       });
 };
 
+/** A read of Message entities as the store returns it for sync. */
+const read = (r: {
+  messages: Message[];
+  deletions: Message[];
+  edits: Message[];
+  latestSequence: number;
+}): SyncRead => ({
+  messages: r.messages.map(syncedMessage),
+  deletions: r.deletions.map(syncedMessage),
+  edits: r.edits.map(syncedMessage),
+  latestSequence: r.latestSequence,
+});
+
 describe('validateSync', () => {
   it.each([
     [0, 100],
@@ -68,7 +83,7 @@ describe('buildSyncPage', () => {
   it('has more when a message is beyond the page, cursor at the last message', () => {
     const page = buildSyncPage(
       { conversationId: 'c', afterSequence: 0, pageSize: 2 },
-      { messages: [msg(1), msg(2), msg(4)], deletions: [], edits: [], latestSequence: 4 },
+      read({ messages: [msg(1), msg(2), msg(4)], deletions: [], edits: [], latestSequence: 4 }),
     );
     expect(page.messages.map((m) => m.sequence)).toEqual([1, 2]);
     expect(page).toMatchObject({ nextAfterSequence: 2, hasMore: true, latestSequence: 4 });
@@ -77,7 +92,7 @@ describe('buildSyncPage', () => {
   it('includes deletions of old messages and moves the cursor past them', () => {
     const page = buildSyncPage(
       { conversationId: 'c', afterSequence: 5, pageSize: 10 },
-      { messages: [msg(6)], deletions: [msg(2, 7)], edits: [], latestSequence: 7 },
+      read({ messages: [msg(6)], deletions: [msg(2, 7)], edits: [], latestSequence: 7 }),
     );
     expect(page.deletions).toEqual([
       expect.objectContaining({ deletionSequence: 7, messageSequence: 2, mode: 'soft' }),
@@ -88,7 +103,7 @@ describe('buildSyncPage', () => {
   it('serves deleted messages as tombstones', () => {
     const page = buildSyncPage(
       { conversationId: 'c', afterSequence: 0, pageSize: 10 },
-      { messages: [msg(1, 2)], deletions: [msg(1, 2)], edits: [], latestSequence: 2 },
+      read({ messages: [msg(1, 2)], deletions: [msg(1, 2)], edits: [], latestSequence: 2 }),
     );
     expect(page.messages[0]).toMatchObject({ content: '', sequence: 1 });
     expect(page.messages[0].deletedAt).not.toBeNull();
@@ -97,7 +112,7 @@ describe('buildSyncPage', () => {
   it('keeps the cursor where it was on an empty page', () => {
     const page = buildSyncPage(
       { conversationId: 'c', afterSequence: 9, pageSize: 10 },
-      { messages: [], deletions: [], edits: [], latestSequence: 9 },
+      read({ messages: [], deletions: [], edits: [], latestSequence: 9 }),
     );
     expect(page).toMatchObject({ nextAfterSequence: 9, hasMore: false, messages: [] });
   });
@@ -106,7 +121,7 @@ describe('buildSyncPage', () => {
     const deletions = Array.from({ length: MAX_DELETIONS_PER_PAGE + 1 }, (_, i) => msg(1, 10 + i));
     const page = buildSyncPage(
       { conversationId: 'c', afterSequence: 5, pageSize: 10 },
-      { messages: [msg(6)], deletions, edits: [], latestSequence: 2000 },
+      read({ messages: [msg(6)], deletions, edits: [], latestSequence: 2000 }),
     );
     expect(page.deletions).toHaveLength(MAX_DELETIONS_PER_PAGE);
     expect(page).toMatchObject({

@@ -93,7 +93,7 @@ describe('MessageStore', () => {
     const all = await store.readSync(
       validateSync({ conversationId: c, afterSequence: 0, pageSize: 100 }),
     );
-    expect(all.messages.map((m) => m.props.sequence)).toEqual(
+    expect(all.messages.map((m) => m.sequence)).toEqual(
       Array.from({ length: 30 }, (_, i) => i + 1),
     );
   });
@@ -110,16 +110,16 @@ describe('MessageStore', () => {
         );
         reads++;
         const positions = [
-          ...page.messages.map((m) => m.props.sequence),
-          ...page.deletions.map((m) => m.props.deletion!.sequence),
+          ...page.messages.map((m) => m.sequence),
+          ...page.deletions.map((m) => m.deletionSequence),
         ].sort((a, b) => a - b);
         // Every position up to the latest is a message or a deletion: all of them are here.
         if (positions.some((p, i) => p !== i + 1) || positions.length !== page.latestSequence)
           problems.push(`positions ${positions.join(',')} latest ${page.latestSequence}`);
-        const deletedHere = new Map(page.deletions.map((m) => [m.id, m.props.deletion!.sequence]));
+        const deletedHere = new Map(page.deletions.map((m) => [m.id, m.deletionSequence]));
         for (const m of page.messages) {
-          if ((m.props.deletion?.sequence ?? null) !== (deletedHere.get(m.id) ?? null))
-            problems.push(`message ${m.props.sequence}: state and deletions disagree`);
+          if ((m.deletionSequence || null) !== (deletedHere.get(m.id) ?? null))
+            problems.push(`message ${m.sequence}: state and deletions disagree`);
         }
       }
     })();
@@ -224,14 +224,14 @@ describe('MessageStore', () => {
     const first = await store.readSync(
       validateSync({ conversationId: c, afterSequence: 0, pageSize: 2 }),
     );
-    expect(first.messages.map((m) => m.props.sequence)).toEqual([1, 2, 3]);
+    expect(first.messages.map((m) => m.sequence)).toEqual([1, 2, 3]);
     expect(first.deletions).toHaveLength(0); // deletion 5 is beyond the 2nd message
     expect(first.latestSequence).toBe(5);
     const rest = await store.readSync(
       validateSync({ conversationId: c, afterSequence: 4, pageSize: 2 }),
     );
     expect(rest.messages).toHaveLength(0);
-    expect(rest.deletions.map((m) => [m.id, m.props.deletion?.sequence, m.props.content])).toEqual([
+    expect(rest.deletions.map((m) => [m.id, m.deletionSequence, m.content])).toEqual([
       [msgs[0].id, 5, null],
     ]);
   });

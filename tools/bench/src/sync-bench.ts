@@ -3,7 +3,7 @@ import { SYNC_PAGE_SQL } from '@realchat/persistence/messages';
 import { Client } from 'pg';
 import { Stack } from '@realchat/testing';
 import { hasPgbench, pgbench } from './pgbench';
-import { closedLoop, fmt } from './stats';
+import { closedLoop, cpuPerOp, fmt, fmtCpu } from './stats';
 
 const MESSAGES = 10_000;
 const PAGE = 100;
@@ -33,7 +33,22 @@ export async function syncBench(databaseUrl: string, seconds: number, out: (line
         pageSize: PAGE,
       });
     await closedLoop(CLIENTS, 2000, sync);
-    const r = await closedLoop(CLIENTS, seconds * 1000, sync);
+    // CPU per call of each process, this client included: it runs on the same cores and decodes
+    // every page, so it takes part of the machine the server could otherwise use.
+    let r!: Awaited<ReturnType<typeof closedLoop>>;
+    const selfMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const clientBefore = selfMs();
+    const cpu = await cpuPerOp(
+      { 'message-api': stack.apis[0].pid, 'conversation-stub': stack.stubPid },
+      async () => {
+        r = await closedLoop(CLIENTS, seconds * 1000, sync);
+        return Math.round(r.perSecond * seconds);
+      },
+    );
+    const clientMs = (selfMs() - clientBefore) / cpu.ops;
     const ref = hasPgbench() ? pgbench(databaseUrl, syncScript(c), CLIENTS, seconds) : NaN;
     out(
       `SyncMessages: ${CLIENTS} clients, pages of ${PAGE} from ${fmt(MESSAGES)} messages, ${seconds} s`,
@@ -41,6 +56,7 @@ export async function syncBench(databaseUrl: string, seconds: number, out: (line
     out(
       `  ${fmt(r.perSecond * PAGE)} rows/s (${fmt(r.perSecond)} calls/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms) | raw SQL (pgbench) ${fmt(ref * PAGE)} rows/s | ratio ${fmt((100 * r.perSecond) / ref)}%`,
     );
+    out(`  ${fmtCpu(cpu)}; bench client ${fmt(clientMs, 2)} ms CPU/call`);
   } finally {
     await stack.stop();
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_LIMITS,
   Message,
+  syncedMessage,
   validateHistory,
   validateSend,
   validateSync,
@@ -105,29 +106,35 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
         for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
       });
       const deletedAt = new Date();
+      const softDeleted = msgs[3].deleted({
+        sequence: 6,
+        deletedAt,
+        mode: 'soft',
+        actorUserId: 'alice',
+      });
       await store.inConversation(c, {}, async (tx) => {
         await tx.saveDeletion(
           msgs[0].deleted({ sequence: 5, deletedAt, mode: 'hard', actorUserId: 'alice' }),
           event(c),
         );
-        await tx.saveDeletion(
-          msgs[3].deleted({ sequence: 6, deletedAt, mode: 'soft', actorUserId: 'alice' }),
-          event(c),
-        );
+        await tx.saveDeletion(softDeleted, event(c));
       });
 
       const first = await store.readSync(page(c, 0, 2));
-      expect(first.messages.map((m) => m.props.sequence)).toEqual([1, 2, 3]); // pageSize + 1
+      expect(first.messages.map((m) => m.sequence)).toEqual([1, 2, 3]); // pageSize + 1
       expect(first.deletions).toEqual([]); // 5 and 6 lie beyond the 2nd message
       expect(first.latestSequence).toBe(6);
 
       const rest = await store.readSync(page(c, 2, 10));
-      expect(rest.messages.map((m) => m.props.sequence)).toEqual([3, 4]);
-      expect(rest.deletions.map((m) => [m.id, m.props.deletion?.sequence])).toEqual([
+      expect(rest.messages.map((m) => m.sequence)).toEqual([3, 4]);
+      expect(rest.deletions.map((m) => [m.id, m.deletionSequence])).toEqual([
         [msgs[0].id, 5],
         [msgs[3].id, 6],
       ]);
-      expect(rest.deletions[0].props.content).toBeNull();
+      expect(rest.deletions[0].content).toBeNull();
+      // Every field as written, times to the millisecond included.
+      expect(rest.deletions[1]).toEqual(syncedMessage(softDeleted));
+      expect(rest.messages[0]).toEqual(syncedMessage(msgs[2]));
 
       const end = await store.readSync(page(c, 6, 10));
       expect(end).toEqual({ messages: [], deletions: [], edits: [], latestSequence: 6 });
@@ -172,20 +179,22 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
         for (const m of msgs) await tx.insertMessages([{ message: m, event: event(c) }]);
       });
       const editedAt = new Date();
+      const editedFirst = msgs[0].edited('one', '', { sequence: 4, editedAt });
       await store.inConversation(c, {}, async (tx) => {
-        await tx.saveEdit(msgs[0].edited('one', '', { sequence: 4, editedAt }), event(c));
+        await tx.saveEdit(editedFirst, event(c));
         await tx.saveEdit(msgs[2].edited('three', '', { sequence: 5, editedAt }), event(c));
       });
       const first = await store.readSync(page(c, 0, 1));
       expect(first.edits).toEqual([]); // 4 and 5 lie beyond the 1st message
-      expect(first.messages[0].props.content).toBe('one'); // messages in their current state
+      expect(first.messages[0].content).toBe('one'); // messages in their current state
       expect(first.latestSequence).toBe(5);
       const rest = await store.readSync(page(c, 3, 10));
       expect(rest.messages).toEqual([]);
-      expect(rest.edits.map((m) => [m.id, m.props.edit?.sequence, m.props.content])).toEqual([
+      expect(rest.edits.map((m) => [m.id, m.editSequence, m.content])).toEqual([
         [msgs[0].id, 4, 'one'],
         [msgs[2].id, 5, 'three'],
       ]);
+      expect(rest.edits[0]).toEqual(syncedMessage(editedFirst));
       expect((await store.readSync(page(c, 4, 10))).edits.map((m) => m.id)).toEqual([msgs[2].id]);
     });
 

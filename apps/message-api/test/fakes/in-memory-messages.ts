@@ -5,6 +5,7 @@ import {
   MAX_DELETIONS_PER_PAGE,
   MAX_EDITS_PER_PAGE,
   Message,
+  syncedMessage,
   SyncQuery,
   SyncRead,
 } from '@realchat/domain';
@@ -133,7 +134,12 @@ export class InMemoryMessages implements ConversationWrites, SyncPages {
       })
       .sort((a, b) => a.props.edit!.sequence - b.props.edit!.sequence)
       .slice(0, MAX_EDITS_PER_PAGE + 1);
-    return { messages, deletions, edits, latestSequence: latestOf(all) };
+    return {
+      messages: messages.map(syncedMessage),
+      deletions: deletions.map(syncedMessage),
+      edits: edits.map(syncedMessage),
+      latestSequence: latestOf(all),
+    };
   }
 
   async readHistory(query: HistoryQuery): Promise<HistoryRead> {
