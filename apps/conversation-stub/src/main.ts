@@ -22,6 +22,7 @@ import {
   stopGrpcServer,
 } from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
+import { KafkaMembershipEvents } from './adapters/kafka-membership-events';
 import { Conversations } from './app/conversations';
 import { loadConversationStubConfig } from './config';
 import { conversationApiHandlers } from './grpc/conversation-api-handlers';
@@ -50,8 +51,20 @@ runService('conversation-stub', async () => {
       logger,
     },
   );
+  // Optional: without brokers no change is announced (message-api keeps its short TTL).
+  const events = config.KAFKA_BROKERS
+    ? new KafkaMembershipEvents(
+        {
+          brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          topic: config.CONVERSATION_EVENTS_TOPIC,
+          clientId: `conversation-stub-${process.pid}`,
+        },
+        logger,
+      )
+    : null;
+  await events?.start();
   const handlers = conversationApiHandlers(
-    new Conversations(new ConversationStore(db)),
+    new Conversations(new ConversationStore(db), events),
     logger,
     authenticator,
   );
@@ -74,6 +87,7 @@ runService('conversation-stub', async () => {
       address: `${config.CONVERSATION_STUB_HOST}:${port}`,
       http: `${config.CONVERSATION_STUB_HTTP_HOST}:${http.port}`,
       ready: health.readiness().ready,
+      membershipEvents: events ? config.CONVERSATION_EVENTS_TOPIC : 'off',
       transport: grpcTransportOf(config),
       reflection: config.GRPC_REFLECTION,
       authMode: config.AUTH_MODE,
@@ -85,6 +99,7 @@ runService('conversation-stub', async () => {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS, health),
     close: async () => {
+      await events?.close();
       await http.close();
       await db.close();
     },

@@ -24,7 +24,10 @@ import {
   stopGrpcServer,
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
+import { KafkaMembershipConsumer } from './adapters/kafka-membership-consumer';
 import { TokenBucketLimiter } from './adapters/token-bucket-limiter';
 import { DeleteMessage } from './app/delete-message';
 import { EditMessage } from './app/edit-message';
@@ -85,9 +88,44 @@ runService('message-api', async () => {
     address: config.CONVERSATION_API_ADDR,
     tls: conversationApiTlsOf(config),
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
+    // Without brokers there are no events, and the short TTL always applies (as before them).
+    membersCacheEventTtlMs: config.KAFKA_BROKERS ? config.MEMBERS_CACHE_EVENT_TTL_MS : 0,
+    eventsLivenessMs: config.MEMBERSHIP_EVENTS_LIVENESS_MS,
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,
-    observer: metrics.conversationApiObserver,
+    observer: {
+      ...metrics.conversationApiObserver,
+      membersCache: {
+        ...metrics.conversationApiObserver.membersCache,
+        // Once per transition: Kafka being down degrades the cache, never readiness.
+        live: (live, reason) => {
+          metrics.conversationApiObserver.membersCache?.live?.(live, reason);
+          if (live)
+            logger.info('membership events live: members cached until a change evicts them');
+          else
+            logger.warn(
+              { reason, ttlMs: config.MEMBERS_CACHE_TTL_MS },
+              'membership events not live: members cache cleared, short TTL',
+            );
+        },
+      },
+    },
   });
+  // docs/membership-cache.md. A group of this instance's own (each instance must evict on every
+  // event); fetches at least every third of the liveness window so an idle consumer stays live.
+  const membershipEvents = config.KAFKA_BROKERS
+    ? new KafkaMembershipConsumer(
+        {
+          brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          topic: config.CONVERSATION_EVENTS_TOPIC,
+          groupId: `message-api-members-${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+          clientId: `message-api-${process.pid}`,
+          fetchWaitMs: Math.floor(config.MEMBERSHIP_EVENTS_LIVENESS_MS / 3),
+        },
+        directory.membershipEvents,
+        logger,
+      )
+    : null;
+  membershipEvents?.start();
   const conversations: ConversationDirectory = directory;
   const health = new ServiceHealth({
     services: [serviceNameOf(MessageApiService)],
@@ -151,6 +189,7 @@ runService('message-api', async () => {
       reflection: config.GRPC_REFLECTION,
       authMode: config.AUTH_MODE,
       sendRatePerSecond: config.SEND_RATE_PER_SECOND,
+      membershipEvents: membershipEvents ? config.CONVERSATION_EVENTS_TOPIC : 'off',
     },
     'message-api serving realchat.message.v1.MessageApi',
   );
@@ -160,6 +199,7 @@ runService('message-api', async () => {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS, health),
     close: async () => {
+      await membershipEvents?.stop();
       directory.close();
       clearInterval(lagSampler);
       await http.close();
