@@ -15,6 +15,7 @@ import {
   EditMessageRequest,
   EditMessageResponse,
   MessageApiClient,
+  ParticipantRole,
   ReadHistoryRequest,
   ReadHistoryResponse,
   SendMessageRequest,
@@ -145,6 +146,21 @@ export class ConversationApi {
       },
       null,
       metadata,
+    );
+  }
+
+  /** Adds `targetUserId` (MEMBER unless `role` says otherwise), as `actorUserId`. */
+  addParticipant(
+    conversationId: string,
+    actorUserId: string,
+    targetUserId: string,
+    role = ParticipantRole.MEMBER,
+  ): Promise<unknown> {
+    return call(
+      (r, m, o, cb) => this.client.addParticipant(r, m, o, cb),
+      { conversationId, actorUserId, targetUserId, role },
+      null,
+      {},
     );
   }
 
