@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { Stack } from '@realchat/testing';
-import { anyOf, createConversations, sendOne } from './bench-stack';
+import { anyOf, createConversations, membershipEventsLive, sendOne } from './bench-stack';
 import { closedLoop, cpuMs, fmt } from './stats';
 
 const CONVERSATIONS = 100;
@@ -20,9 +20,12 @@ export async function capacityBench(
   databaseUrl: string,
   seconds: number,
   out: (line: string) => void,
+  env: Record<string, string> = {},
 ) {
-  const stack = await Stack.start({ databaseUrl });
+  const stack = await Stack.start({ databaseUrl, env });
   try {
+    await membershipEventsLive(stack, env);
+    out(`capacity: membership events ${env.CONVERSATION_EVENTS_TOPIC ? 'on' : 'off'}`);
     const ids = await createConversations(stack, CONVERSATIONS, 'capacity');
     // One message-api, so that its CPU is all the calls' CPU.
     const apis = Array.from({ length: 4 }, () => stack.messageApi(0));
