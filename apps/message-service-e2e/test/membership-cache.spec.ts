@@ -172,6 +172,33 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
   });
 });
 
+describe('membership changes whose event cannot be published', () => {
+  it('are saved but answered UNAVAILABLE, and so is their retry', async () => {
+    const db = await freshDatabase('e2e_members_unannounced');
+    const stub = await startConversationStub({
+      DATABASE_URL: db,
+      KAFKA_BROKERS: `127.0.0.1:${await closedPort()}`,
+      CONVERSATION_EVENTS_TOPIC: testTopic('members-unannounced'),
+    });
+    const conversations = new ConversationApi(`127.0.0.1:${stub.port()}`);
+    try {
+      const room = (await conversations.create(['admin', 'bob'])).conversation!.conversationId;
+      for (const attempt of [1, 2]) {
+        const code = await conversations.removeParticipant(room, 'admin', 'bob').then(
+          () => status.OK,
+          (e: { code: number }) => e.code,
+        );
+        expect({ attempt, code }).toEqual({ attempt, code: status.UNAVAILABLE });
+      }
+      // Saved all the same (the retry is idempotent): only the acknowledgement waits for Kafka.
+      const after = await conversations.get(room);
+      expect(after.conversation!.participantUserIds).toEqual(['admin']);
+    } finally {
+      conversations.close();
+    }
+  });
+});
+
 /** A local port with nothing listening on it. */
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {

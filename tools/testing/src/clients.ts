@@ -14,6 +14,7 @@ import {
   DeletionMode,
   EditMessageRequest,
   EditMessageResponse,
+  GetConversationResponse,
   MessageApiClient,
   ParticipantRole,
   ReadHistoryRequest,
@@ -146,6 +147,15 @@ export class ConversationApi {
       },
       null,
       metadata,
+    );
+  }
+
+  get(conversationId: string): Promise<GetConversationResponse> {
+    return call(
+      (r, m, o, cb) => this.client.getConversation(r, m, o, cb),
+      { conversationId },
+      null,
+      {},
     );
   }
 
