@@ -147,6 +147,11 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
       );
       expect(after).toBeLessThanOrEqual(SEEN_WITHIN_MS);
     });
+
+    it('leaves its consumer group and exits 0 on SIGTERM', async () => {
+      expect(await env.api.stop('SIGTERM')).toBe(0);
+      expect(env.api.logs().some((l) => l.msg === 'stopped')).toBe(true);
+    });
   });
 
   it('falls back to the short TTL while message-api cannot reach Kafka', async () => {
@@ -166,9 +171,10 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
     );
     // Refused once the short TTL ran out (plus polling slack), not after the event TTL.
     expect(after).toBeLessThanOrEqual(SHORT_TTL_MS * 3);
-    // Kafka being unreachable does not make message-api unready.
+    // Kafka being unreachable does not make message-api unready, nor hold its stop.
     const ready = await fetch(`http://127.0.0.1:${api.port('http')}/readyz`);
     expect(ready.status).toBe(200);
+    expect(await api.stop('SIGTERM')).toBe(0);
   });
 });
 
