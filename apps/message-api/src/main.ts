@@ -3,6 +3,8 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
  * message-api composition root: configuration, wiring, start, graceful stop.
  * Nothing else reads process.env.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { Database, ReadReplicas } from '@realchat/persistence';
 import { MessageReads, MessageStore } from '@realchat/persistence/messages';
 import {
@@ -24,8 +26,6 @@ import {
   stopGrpcServer,
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
 import { KafkaMembershipConsumer } from './adapters/kafka-membership-consumer';
 import { TokenBucketLimiter } from './adapters/token-bucket-limiter';
