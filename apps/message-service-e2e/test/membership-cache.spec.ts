@@ -31,17 +31,15 @@ const LIVE_LOG = 'membership events live: members cached until a change evicts t
 describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   let db: string;
-  let topic: string;
   const clients: { close(): void }[] = [];
 
   beforeAll(async () => {
     db = await freshDatabase('e2e_members');
-    topic = testTopic('members');
   });
   afterAll(() => clients.forEach((c) => c.close()));
 
-  /** A stub that publishes the events, and a message-api with `apiEnv`. */
-  async function start(apiEnv: Record<string, string>) {
+  /** A stub that publishes the events to a topic of the caller's own, and a message-api. */
+  async function start(topic: string, apiEnv: Record<string, string>) {
     const stub = await startConversationStub({
       DATABASE_URL: db,
       KAFKA_BROKERS: brokers,
@@ -105,7 +103,7 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
     let env: Awaited<ReturnType<typeof start>>;
 
     beforeAll(async () => {
-      env = await start({ KAFKA_BROKERS: brokers });
+      env = await start(testTopic('members-live'), { KAFKA_BROKERS: brokers });
       // In its group with offsets resolved: from here on no change is missed.
       await env.api.waitForLog((l) => l.msg === LIVE_LOG, 30_000);
     });
@@ -156,7 +154,7 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
 
   it('falls back to the short TTL while message-api cannot reach Kafka', async () => {
     // A port nothing listens on: the consumer never joins, the stub still publishes.
-    const { api, conversations, messages } = await start({
+    const { api, conversations, messages } = await start(testTopic('members-fallback'), {
       KAFKA_BROKERS: `127.0.0.1:${await closedPort()}`,
     });
     const room = (await conversations.create(['admin', 'dave'])).conversation!.conversationId;
