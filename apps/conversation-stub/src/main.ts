@@ -22,7 +22,6 @@ import {
   stopGrpcServer,
 } from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
-import { KafkaMembershipEvents } from './adapters/kafka-membership-events';
 import { Conversations } from './app/conversations';
 import { loadConversationStubConfig } from './config';
 import { conversationApiHandlers } from './grpc/conversation-api-handlers';
@@ -53,7 +52,7 @@ runService('conversation-stub', async () => {
   );
   // Optional: without brokers no change is announced (message-api keeps its short TTL).
   const events = config.KAFKA_BROKERS
-    ? new KafkaMembershipEvents(
+    ? new (membershipEventsModule().KafkaMembershipEvents)(
         {
           brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
           topic: config.CONVERSATION_EVENTS_TOPIC,
@@ -105,3 +104,14 @@ runService('conversation-stub', async () => {
     },
   };
 });
+
+/**
+ * The publisher's module, required only when KAFKA_BROKERS is set: a stub without events does
+ * not load kafkajs (memory). The bundler (esbuild) still inlines the module, wrapped so it runs
+ * on this first call.
+ */
+function membershipEventsModule() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return require('./adapters/kafka-membership-events') as typeof import('./adapters/kafka-membership-events');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}

@@ -27,7 +27,6 @@ import {
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
-import { KafkaMembershipConsumer } from './adapters/kafka-membership-consumer';
 import { TokenBucketLimiter } from './adapters/token-bucket-limiter';
 import { DeleteMessage } from './app/delete-message';
 import { EditMessage } from './app/edit-message';
@@ -113,7 +112,7 @@ runService('message-api', async () => {
   // docs/membership-cache.md. A group of this instance's own (each instance must evict on every
   // event); fetches at least every third of the liveness window so an idle consumer stays live.
   const membershipEvents = config.KAFKA_BROKERS
-    ? new KafkaMembershipConsumer(
+    ? new (membershipConsumerModule().KafkaMembershipConsumer)(
         {
           brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
           topic: config.CONVERSATION_EVENTS_TOPIC,
@@ -208,3 +207,14 @@ runService('message-api', async () => {
     },
   };
 });
+
+/**
+ * The consumer's module, required only when KAFKA_BROKERS is set: an instance without events
+ * does not load kafkajs (memory). The bundler (esbuild) still inlines the module, wrapped so it
+ * runs on this first call.
+ */
+function membershipConsumerModule() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return require('./adapters/kafka-membership-consumer') as typeof import('./adapters/kafka-membership-consumer');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
