@@ -1,7 +1,14 @@
 import net from 'node:net';
 import {
+  EventType,
+  MembershipChange,
+  MembershipChangedEvent,
+  ParticipantRole,
+} from '@realchat/proto';
+import {
   AppProcess,
   ConversationApi,
+  EventCollector,
   eventually,
   freshDatabase,
   MessageApi,
@@ -101,9 +108,11 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
 
   describe('with the consumer live', () => {
     let env: Awaited<ReturnType<typeof start>>;
+    let topic: string;
 
     beforeAll(async () => {
-      env = await start(testTopic('members-live'), { KAFKA_BROKERS: brokers });
+      topic = testTopic('members-live');
+      env = await start(topic, { KAFKA_BROKERS: brokers });
       // In its group with offsets resolved: from here on no change is missed.
       await env.api.waitForLog((l) => l.msg === LIVE_LOG, 30_000);
     });
@@ -144,6 +153,40 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
         addedAt,
       );
       expect(after).toBeLessThanOrEqual(SEEN_WITHIN_MS);
+    });
+
+    it('publishes one MEMBERSHIP_CHANGED record per change, keyed by conversation id', async () => {
+      const events = await EventCollector.start(topic, brokers);
+      const { conversations } = env;
+      const room = (await conversations.create(['admin'])).conversation!.conversationId;
+      await conversations.addParticipant(room, 'admin', 'erin', ParticipantRole.ADMIN);
+      await conversations.removeParticipant(room, 'admin', 'erin');
+      // Durable before each call returned: the records are there without waiting for more.
+      await events.waitUntil('both records', () => events.forKey(room).length >= 2, 10_000);
+      const records = events.forKey(room);
+      expect(records).toHaveLength(2);
+      for (const r of records) {
+        expect(r.envelope.eventType).toBe(EventType.EVENT_TYPE_MEMBERSHIP_CHANGED);
+        expect(r.headers['event-type']).toBe('EVENT_TYPE_MEMBERSHIP_CHANGED');
+      }
+      // One conversation, one partition: in the order of the calls.
+      expect(records.map((r) => MembershipChangedEvent.decode(r.envelope.payload))).toEqual([
+        expect.objectContaining({
+          conversationId: room,
+          userId: 'erin',
+          change: MembershipChange.MEMBERSHIP_CHANGE_ADDED,
+          role: ParticipantRole.ADMIN,
+          actorUserId: 'admin',
+        }),
+        expect.objectContaining({
+          conversationId: room,
+          userId: 'erin',
+          change: MembershipChange.MEMBERSHIP_CHANGE_REMOVED,
+          role: ParticipantRole.PARTICIPANT_ROLE_UNSPECIFIED,
+          actorUserId: 'admin',
+        }),
+      ]);
+      await events.stop();
     });
 
     it('leaves its consumer group and exits 0 on SIGTERM', async () => {
