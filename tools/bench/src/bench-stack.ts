@@ -16,7 +16,9 @@ export function startStackWithRelay(
     messageApis,
     relays: 1,
     topic: testTopic(`bench-${name}`, kafkaBrokers),
-    env: { KAFKA_BROKERS: kafkaBrokers },
+    // The relay's only: KAFKA_BROKERS would also turn the membership events on in the stub and
+    // message-api (membershipEventsEnv does that where a benchmark wants it).
+    relayEnv: { KAFKA_BROKERS: kafkaBrokers },
   });
 }
 
