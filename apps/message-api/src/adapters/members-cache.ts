@@ -185,8 +185,14 @@ export class MembersCache implements MembershipEventsListener {
       this.joinedPartitions > 0 &&
       this.fetchedSinceJoin &&
       this.now() - this.lastFetchAt <= this.options.livenessMs &&
-      [...this.lag.values()].every((l) => l <= this.options.maxLag)
+      !this.lagging()
     );
+  }
+
+  /** Whether a partition is too far behind (checked on every lookup: no allocation). */
+  private lagging(): boolean {
+    for (const lag of this.lag.values()) if (lag > this.options.maxLag) return true;
+    return false;
   }
 
   private whyNotLive(): string {
