@@ -137,14 +137,24 @@ export default tseslint.config(
   },
   // Ownership: each app imports only the persistence adapters it owns, and production code never
   // imports a test helper (so none ends up in a bundle).
-  ...ownedPersistence('apps/message-api/src/**/*.ts', ['messages', 'outbox']),
+  // kafkajs stays behind each app's own adapter (message-api's membership-events consumer, the
+  // stub's publisher): only their adapters/ use it.
+  ...ownedPersistence('apps/message-api/src/**/*.ts', ['messages', 'outbox'], {
+    ignores: ['apps/message-api/src/adapters/**'],
+    bannedPackages: ['kafkajs', 'kafkajs/*'],
+  }),
+  ...ownedPersistence('apps/message-api/src/adapters/**/*.ts', ['messages', 'outbox']),
   // kafkajs (slow release cadence) stays behind the relay's EventSink: only adapters/ use it.
   ...ownedPersistence('apps/outbox-relay/src/**/*.ts', ['outbox', 'leases'], {
     ignores: ['apps/outbox-relay/src/adapters/**'],
     bannedPackages: ['kafkajs', 'kafkajs/*'],
   }),
   ...ownedPersistence('apps/outbox-relay/src/adapters/**/*.ts', ['outbox', 'leases']),
-  ...ownedPersistence('apps/conversation-stub/src/**/*.ts', ['conversations']),
+  ...ownedPersistence('apps/conversation-stub/src/**/*.ts', ['conversations'], {
+    ignores: ['apps/conversation-stub/src/adapters/**'],
+    bannedPackages: ['kafkajs', 'kafkajs/*'],
+  }),
+  ...ownedPersistence('apps/conversation-stub/src/adapters/**/*.ts', ['conversations']),
   ...ownedPersistence('libs/*/src/**/*.ts', ['messages', 'outbox', 'leases', 'conversations']),
   {
     // Services log through pino only; tools and scripts may print.

@@ -5,6 +5,7 @@ import {
   grpcLimitsConfigSpec,
   grpcTlsConfigSpec,
   grpcTlsProblems,
+  hostPorts,
   int,
   LOG_LEVELS,
   loadConfig,
@@ -29,6 +30,16 @@ export const conversationStubConfigSpec = {
     'postgres:',
   ]),
   DATABASE_POOL_SIZE: int('PostgreSQL connections in this instance', 10, 1, 500),
+  // docs/membership-cache.md: with brokers, every membership change is published (acks=all)
+  // before it is acknowledged, so message-api may cache members for longer.
+  KAFKA_BROKERS: hostPorts(
+    'Kafka brokers, comma-separated host:port, for MEMBERSHIP_CHANGED events (empty: none published)',
+    '',
+  ),
+  CONVERSATION_EVENTS_TOPIC: str(
+    'topic of the MEMBERSHIP_CHANGED events (keyed by conversation id)',
+    'chat.conversations.v1',
+  ),
   ...grpcHealthConfigSpec,
   ...grpcLimitsConfigSpec,
   // Applies to the admin operations (create, add and remove participants); the reads and

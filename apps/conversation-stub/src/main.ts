@@ -50,8 +50,20 @@ runService('conversation-stub', async () => {
       logger,
     },
   );
+  // Optional: without brokers no change is announced (message-api keeps its short TTL).
+  const events = config.KAFKA_BROKERS
+    ? new (membershipEventsModule().KafkaMembershipEvents)(
+        {
+          brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          topic: config.CONVERSATION_EVENTS_TOPIC,
+          clientId: `conversation-stub-${process.pid}`,
+        },
+        logger,
+      )
+    : null;
+  await events?.start();
   const handlers = conversationApiHandlers(
-    new Conversations(new ConversationStore(db)),
+    new Conversations(new ConversationStore(db), events),
     logger,
     authenticator,
   );
@@ -74,6 +86,7 @@ runService('conversation-stub', async () => {
       address: `${config.CONVERSATION_STUB_HOST}:${port}`,
       http: `${config.CONVERSATION_STUB_HTTP_HOST}:${http.port}`,
       ready: health.readiness().ready,
+      membershipEvents: events ? config.CONVERSATION_EVENTS_TOPIC : 'off',
       transport: grpcTransportOf(config),
       reflection: config.GRPC_REFLECTION,
       authMode: config.AUTH_MODE,
@@ -85,8 +98,20 @@ runService('conversation-stub', async () => {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS, health),
     close: async () => {
+      await events?.close();
       await http.close();
       await db.close();
     },
   };
 });
+
+/**
+ * The publisher's module, required only when KAFKA_BROKERS is set: a stub without events does
+ * not load kafkajs (memory). The bundler (esbuild) still inlines the module, wrapped so it runs
+ * on this first call.
+ */
+function membershipEventsModule() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return require('./adapters/kafka-membership-events') as typeof import('./adapters/kafka-membership-events');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}

@@ -68,9 +68,31 @@ export const messageApiConfigSpec = {
     1,
   ),
   MEMBERS_CACHE_TTL_MS: int(
-    'how long participants are cached: removals take effect within this',
+    'how long participants are cached while MEMBERSHIP_CHANGED events are not live: removals take effect within this',
     1000,
     0,
+    60_000,
+  ),
+  // docs/membership-cache.md: with brokers, a consumer of the Conversation API's
+  // MEMBERSHIP_CHANGED events evicts changed conversations, and entries may live longer.
+  KAFKA_BROKERS: hostPorts(
+    'Kafka brokers, comma-separated host:port, of the MEMBERSHIP_CHANGED events (empty: not consumed)',
+    '',
+  ),
+  CONVERSATION_EVENTS_TOPIC: str(
+    "topic of the Conversation API's MEMBERSHIP_CHANGED events",
+    'chat.conversations.v1',
+  ),
+  MEMBERS_CACHE_EVENT_TTL_MS: int(
+    'how long participants are cached while the events are live (a missed event is not seen for this long)',
+    60_000,
+    0,
+    3_600_000,
+  ),
+  MEMBERSHIP_EVENTS_LIVENESS_MS: int(
+    'the events count as live only while the consumer fetched within this',
+    3000,
+    500,
     60_000,
   ),
   // The server's receive limit is derived from these two (grpc/message-api-server.ts), so a

@@ -3,6 +3,8 @@ import './tracing'; // first: OpenTelemetry must hook require before grpc-js and
  * message-api composition root: configuration, wiring, start, graceful stop.
  * Nothing else reads process.env.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { Database, ReadReplicas } from '@realchat/persistence';
 import { MessageReads, MessageStore } from '@realchat/persistence/messages';
 import {
@@ -85,9 +87,44 @@ runService('message-api', async () => {
     address: config.CONVERSATION_API_ADDR,
     tls: conversationApiTlsOf(config),
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
+    // Without brokers there are no events, and the short TTL always applies (as before them).
+    membersCacheEventTtlMs: config.KAFKA_BROKERS ? config.MEMBERS_CACHE_EVENT_TTL_MS : 0,
+    eventsLivenessMs: config.MEMBERSHIP_EVENTS_LIVENESS_MS,
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,
-    observer: metrics.conversationApiObserver,
+    observer: {
+      ...metrics.conversationApiObserver,
+      membersCache: {
+        ...metrics.conversationApiObserver.membersCache,
+        // Once per transition: Kafka being down degrades the cache, never readiness.
+        live: (live, reason) => {
+          metrics.conversationApiObserver.membersCache?.live?.(live, reason);
+          if (live)
+            logger.info('membership events live: members cached until a change evicts them');
+          else
+            logger.warn(
+              { reason, ttlMs: config.MEMBERS_CACHE_TTL_MS },
+              'membership events not live: members cache cleared, short TTL',
+            );
+        },
+      },
+    },
   });
+  // docs/membership-cache.md. A group of this instance's own (each instance must evict on every
+  // event); fetches at least every third of the liveness window so an idle consumer stays live.
+  const membershipEvents = config.KAFKA_BROKERS
+    ? new (membershipConsumerModule().KafkaMembershipConsumer)(
+        {
+          brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          topic: config.CONVERSATION_EVENTS_TOPIC,
+          groupId: `message-api-members-${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+          clientId: `message-api-${process.pid}`,
+          fetchWaitMs: Math.floor(config.MEMBERSHIP_EVENTS_LIVENESS_MS / 3),
+        },
+        directory.membershipEvents,
+        logger,
+      )
+    : null;
+  membershipEvents?.start();
   const conversations: ConversationDirectory = directory;
   const health = new ServiceHealth({
     services: [serviceNameOf(MessageApiService)],
@@ -151,6 +188,7 @@ runService('message-api', async () => {
       reflection: config.GRPC_REFLECTION,
       authMode: config.AUTH_MODE,
       sendRatePerSecond: config.SEND_RATE_PER_SECOND,
+      membershipEvents: membershipEvents ? config.CONVERSATION_EVENTS_TOPIC : 'off',
     },
     'message-api serving realchat.message.v1.MessageApi',
   );
@@ -160,6 +198,7 @@ runService('message-api', async () => {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     drain: () => stopGrpcServer(server, config.SHUTDOWN_GRACE_MS, health),
     close: async () => {
+      await membershipEvents?.stop();
       directory.close();
       clearInterval(lagSampler);
       await http.close();
@@ -168,3 +207,14 @@ runService('message-api', async () => {
     },
   };
 });
+
+/**
+ * The consumer's module, required only when KAFKA_BROKERS is set: an instance without events
+ * does not load kafkajs (memory). The bundler (esbuild) still inlines the module, wrapped so it
+ * runs on this first call.
+ */
+function membershipConsumerModule() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return require('./adapters/kafka-membership-consumer') as typeof import('./adapters/kafka-membership-consumer');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}

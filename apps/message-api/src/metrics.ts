@@ -7,6 +7,8 @@ import type { ConversationApiObserver } from './adapters/conversation-api-client
 export class MessageApiMetrics {
   private readonly conversationApi: Histogram<'method' | 'code'>;
   private readonly membersCache: Counter<'result'>;
+  private readonly membersEvictions: Counter<'reason'>;
+  private readonly membershipEventsLive: Gauge;
   private readonly lockWait: Histogram;
   private readonly sendBatch: Histogram;
   private readonly syncReads: Counter<'target'>;
@@ -27,6 +29,17 @@ export class MessageApiMetrics {
       name: 'members_cache_lookups_total',
       help: "Lookups of a conversation's members: answered from the cache (hit) or not (miss)",
       labelNames: ['result'] as const,
+      registers: [registry],
+    });
+    this.membersEvictions = new Counter({
+      name: 'members_cache_evictions_total',
+      help: 'Conversations evicted by a MEMBERSHIP_CHANGED event (event), or whole-cache clears when the events stopped being live (fallback)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+    this.membershipEventsLive = new Gauge({
+      name: 'membership_events_live',
+      help: 'Whether the MEMBERSHIP_CHANGED consumer is in its group, fetching and caught up (1: long cache TTL) or not (0: short TTL)',
       registers: [registry],
     });
     this.lockWait = new Histogram({
@@ -77,6 +90,10 @@ export class MessageApiMetrics {
   readonly conversationApiObserver: ConversationApiObserver = {
     call: (method, code, seconds) => this.conversationApi.observe({ method, code }, seconds),
     membersLookup: (result) => this.membersCache.inc({ result }),
+    membersCache: {
+      evicted: (reason) => this.membersEvictions.inc({ reason }),
+      live: (live) => this.membershipEventsLive.set(live ? 1 : 0),
+    },
   };
 
   /** For SendMessage: the size of each group commit. */

@@ -12,4 +12,5 @@ export * from './gen/realchat/message/v1/message';
 export * from './gen/realchat/message/v1/message_api';
 export * from './gen/realchat/message/v1/events';
 export * from './gen/realchat/conversation/v1/conversation_api';
+export * from './gen/realchat/conversation/v1/events';
 export * from './gen/descriptor-set';

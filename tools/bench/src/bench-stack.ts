@@ -16,8 +16,36 @@ export function startStackWithRelay(
     messageApis,
     relays: 1,
     topic: testTopic(`bench-${name}`, kafkaBrokers),
-    env: { KAFKA_BROKERS: kafkaBrokers },
+    // The relay's only: KAFKA_BROKERS would also turn the membership events on in the stub and
+    // message-api (membershipEventsEnv does that where a benchmark wants it).
+    relayEnv: { KAFKA_BROKERS: kafkaBrokers },
   });
+}
+
+/** What message-api logs once its MEMBERSHIP_CHANGED consumer is live (long members TTL). */
+const MEMBERSHIP_EVENTS_LIVE = 'membership events live: members cached until a change evicts them';
+
+/**
+ * Env of a stack whose conversation-stub publishes MEMBERSHIP_CHANGED events to a topic of the
+ * benchmark's own and whose message-api consumes them (docs/membership-cache.md), with the
+ * default event-backed TTL: the configuration the send and capacity figures are measured in.
+ */
+export function membershipEventsEnv(kafkaBrokers: string, name: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: kafkaBrokers,
+    CONVERSATION_EVENTS_TOPIC: testTopic(`bench-members-${name}`, kafkaBrokers),
+  };
+}
+
+/** Waits until every message-api of `stack` consumes the membership events (when it does). */
+export async function membershipEventsLive(
+  stack: Stack,
+  env: Record<string, string>,
+): Promise<void> {
+  if (!env.CONVERSATION_EVENTS_TOPIC) return;
+  await Promise.all(
+    stack.apis.map((api) => api.waitForLog((l) => l.msg === MEMBERSHIP_EVENTS_LIVE, 60_000)),
+  );
 }
 
 /** `count` conversations of alice and bob, named `<prefix>-1..count`; their ids. */

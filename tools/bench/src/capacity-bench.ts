@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { Stack } from '@realchat/testing';
-import { anyOf, createConversations, sendOne } from './bench-stack';
+import { sampleValue, scrapeMetrics, Stack } from '@realchat/testing';
+import { anyOf, createConversations, membershipEventsLive, sendOne } from './bench-stack';
 import { closedLoop, cpuMs, fmt } from './stats';
 
 const CONVERSATIONS = 100;
@@ -20,14 +20,21 @@ export async function capacityBench(
   databaseUrl: string,
   seconds: number,
   out: (line: string) => void,
+  env: Record<string, string> = {},
 ) {
-  const stack = await Stack.start({ databaseUrl });
+  const stack = await Stack.start({ databaseUrl, env });
   try {
+    await membershipEventsLive(stack, env);
+    out(`capacity: membership events ${env.CONVERSATION_EVENTS_TOPIC ? 'on' : 'off'}`);
     const ids = await createConversations(stack, CONVERSATIONS, 'capacity');
     // One message-api, so that its CPU is all the calls' CPU.
     const apis = Array.from({ length: 4 }, () => stack.messageApi(0));
     const pids = { api: stack.apis[0].pid, stub: stack.stubPid };
     const cpu = () => ({ api: cpuMs(pids.api) / 1000, stub: cpuMs(pids.stub) / 1000 });
+    // Steady state: every conversation looked up once before measuring (with the events on, its
+    // members stay cached; with the 1 s TTL alone they are gone again a second later).
+    for (const id of ids) await sendOne(apis[0], id, CONTENT);
+    const lookups = await getConversationCalls(stack.apis[0].port('http'));
     const before = cpu();
     const sent = await closedLoop(8, seconds * 1000, (w) =>
       sendOne(apis[w % apis.length], anyOf(ids), CONTENT),
@@ -37,6 +44,9 @@ export async function capacityBench(
     out(
       `CPU per SendMessage over ${fmt(n)} sends (8 clients): message-api ${fmt((1000 * (afterSends.api - before.api)) / n, 3)} ms, conversation-stub ${fmt((1000 * (afterSends.stub - before.stub)) / n, 3)} ms`,
     );
+    // The members cache's effect, independent of how loaded the machine is.
+    const calls = (await getConversationCalls(stack.apis[0].port('http'))) - lookups;
+    out(`  GetConversation calls per SendMessage: ${fmt(calls / n, 3)} (${fmt(calls)} calls)`);
     const synced = await closedLoop(8, seconds * 1000, (w) =>
       apis[w % apis.length].sync('bob', {
         conversationId: ids[w % ids.length],
@@ -45,9 +55,9 @@ export async function capacityBench(
       }),
     );
     const afterSyncs = cpu();
-    const calls = synced.perSecond * seconds;
+    const syncs = synced.perSecond * seconds;
     out(
-      `CPU per SyncMessages call over ${fmt(calls)} calls (8 clients, pages of up to 100 of ~${fmt(n / CONVERSATIONS)} messages): message-api ${fmt((1000 * (afterSyncs.api - afterSends.api)) / calls, 3)} ms, conversation-stub ${fmt((1000 * (afterSyncs.stub - afterSends.stub)) / calls, 3)} ms`,
+      `CPU per SyncMessages call over ${fmt(syncs)} calls (8 clients, pages of up to 100 of ~${fmt(n / CONVERSATIONS)} messages): message-api ${fmt((1000 * (afterSyncs.api - afterSends.api)) / syncs, 3)} ms, conversation-stub ${fmt((1000 * (afterSyncs.stub - afterSends.stub)) / syncs, 3)} ms`,
     );
     const client = new Client({ connectionString: databaseUrl });
     await client.connect();
@@ -79,4 +89,15 @@ export async function capacityBench(
   } finally {
     await stack.stop();
   }
+}
+
+/** GetConversation calls message-api has made so far (its conversation_api_client_seconds). */
+async function getConversationCalls(httpPort: number): Promise<number> {
+  const samples = await scrapeMetrics(httpPort);
+  return (
+    sampleValue(samples, 'conversation_api_client_seconds_count', {
+      method: 'GetConversation',
+      code: 'OK',
+    }) ?? 0
+  );
 }

@@ -18,6 +18,7 @@ import { memoryBench } from './memory-bench';
 import { relayBench } from './relay-bench';
 import { sendBench } from './send-bench';
 import { capacityBench } from './capacity-bench';
+import { membershipEventsEnv } from './bench-stack';
 import { syncBench } from './sync-bench';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -38,9 +39,10 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
   );
   if (which === 'send' || which === 'all') {
     const receiver = tracing ? await OtlpReceiver.start() : null;
-    const env: Record<string, string> = receiver
-      ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }
-      : {};
+    const env: Record<string, string> = {
+      ...membershipEventsEnv(kafkaBrokers, 'send'),
+      ...(receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}),
+    };
     out(`tracing ${receiver ? `on (OTLP to ${receiver.endpoint}, discarded)` : 'off'}`);
     await sendBench(await db('send'), kafkaBrokers, seconds, out, env);
     if (receiver) {
@@ -57,7 +59,12 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
   if (which === 'memory' || which === 'all')
     await memoryBench(await db('memory'), kafkaBrokers, seconds, out);
   if (which === 'capacity' || which === 'all')
-    await capacityBench(await db('capacity'), seconds, out);
+    await capacityBench(
+      await db('capacity'),
+      seconds,
+      out,
+      membershipEventsEnv(kafkaBrokers, 'capacity'),
+    );
 }
 
 main(args[0]).catch((e: unknown) => {

@@ -1,7 +1,6 @@
 import { Client } from 'pg';
-import { Stack } from '@realchat/testing';
-import { anyOf, createConversations, sendOne } from './bench-stack';
-import { testTopic } from '@realchat/testing';
+import { Stack, testTopic } from '@realchat/testing';
+import { anyOf, createConversations, membershipEventsLive, sendOne } from './bench-stack';
 import { hasPgbench, pgbench, sendMessageScript } from './pgbench';
 import { closedLoop, cpuPerOp, fmt, fmtCpu, openLoop, peakRss } from './stats';
 
@@ -17,7 +16,10 @@ export async function sendBench(
 ) {
   const stack = await Stack.start({ databaseUrl, env });
   try {
-    out(`SendMessage: ${CONVERSATIONS} conversations, ${seconds} s per step`);
+    await membershipEventsLive(stack, env);
+    out(
+      `SendMessage: ${CONVERSATIONS} conversations, ${seconds} s per step, membership events ${env.CONVERSATION_EVENTS_TOPIC ? 'on' : 'off'}`,
+    );
     const ids = await createConversations(stack, CONVERSATIONS, 'bench');
     await seedPgbenchConversations(databaseUrl);
     const apis = Array.from({ length: 4 }, () => stack.messageApi());

@@ -14,7 +14,9 @@ import {
   DeletionMode,
   EditMessageRequest,
   EditMessageResponse,
+  GetConversationResponse,
   MessageApiClient,
+  ParticipantRole,
   ReadHistoryRequest,
   ReadHistoryResponse,
   SendMessageRequest,
@@ -145,6 +147,30 @@ export class ConversationApi {
       },
       null,
       metadata,
+    );
+  }
+
+  get(conversationId: string): Promise<GetConversationResponse> {
+    return call(
+      (r, m, o, cb) => this.client.getConversation(r, m, o, cb),
+      { conversationId },
+      null,
+      {},
+    );
+  }
+
+  /** Adds `targetUserId` (MEMBER unless `role` says otherwise), as `actorUserId`. */
+  addParticipant(
+    conversationId: string,
+    actorUserId: string,
+    targetUserId: string,
+    role = ParticipantRole.MEMBER,
+  ): Promise<unknown> {
+    return call(
+      (r, m, o, cb) => this.client.addParticipant(r, m, o, cb),
+      { conversationId, actorUserId, targetUserId, role },
+      null,
+      {},
     );
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkId, DomainError, ParticipantRole, Violations } from '@realchat/domain';
+import type { MembershipChanged, MembershipEvents } from './membership-events';
 import type {
   ConversationKind,
   ConversationRecord,
@@ -23,7 +24,14 @@ export interface CreateConversationInput {
  * conversations have exactly two members and no admin.
  */
 export class Conversations {
-  constructor(private readonly store: ConversationStore) {}
+  /**
+   * `events`: where membership changes are announced; null when the stub publishes none (no
+   * KAFKA_BROKERS), and message-api then relies on its short cache TTL alone.
+   */
+  constructor(
+    private readonly store: ConversationStore,
+    private readonly events: MembershipEvents | null = null,
+  ) {}
 
   async create(input: CreateConversationInput): Promise<ConversationRecord> {
     const v = new Violations();
@@ -86,12 +94,46 @@ export class Conversations {
     }
     this.requireAdmin(c, actor, 'add participants');
     await this.store.upsertParticipant(conversationId, target, role);
+    await this.announce({
+      conversationId,
+      userId: target,
+      change: 'added',
+      role,
+      actorUserId: actor,
+    });
   }
 
   async removeParticipant(conversationId: string, actor: string, target: string): Promise<void> {
     const c = await this.checkedMembership(conversationId, actor, target);
     if (actor !== target) this.requireAdmin(c, actor, 'remove other participants');
     await this.store.removeParticipant(conversationId, target);
+    await this.announce({
+      conversationId,
+      userId: target,
+      change: 'removed',
+      role: null,
+      actorUserId: actor,
+    });
+  }
+
+  /**
+   * Publishes a committed change before the call is answered. The change happens after the
+   * commit (an event read before it would make message-api re-read and cache the old members)
+   * and the call fails UNAVAILABLE when the event is not durable: the caller retries, the store
+   * writes are idempotent (upsert, delete of a row that may be gone) and the retry publishes
+   * again. A caller that gives up leaves the change unannounced; message-api's event-backed TTL
+   * still bounds how long it is not seen (docs/membership-cache.md).
+   */
+  private async announce(change: Omit<MembershipChanged, 'changedAt'>): Promise<void> {
+    if (!this.events) return;
+    try {
+      await this.events.published({ ...change, changedAt: new Date() });
+    } catch (e) {
+      throw DomainError.unavailable(
+        `the change to conversation ${change.conversationId} is saved but could not be announced; retry`,
+        e,
+      );
+    }
   }
 
   /**

@@ -8,17 +8,33 @@ import {
   NextSequenceResponse,
 } from '@realchat/proto';
 import { type ClientTls, grpcChannelCredentials } from '@realchat/platform';
-import { LRUCache } from 'lru-cache';
 import type { ConversationDirectory, SequenceRange } from '../app/ports';
 import { conversationApiAnswers } from './conversation-api-health';
+import {
+  MembersCache,
+  type MembersCacheObserver,
+  type MembershipEventsListener,
+} from './members-cache';
 
 export interface ConversationApiOptions {
   /** host:port of the Conversation API. */
   readonly address: string;
   /** TLS to the Conversation API; null or unset: plaintext. */
   readonly tls?: ClientTls | null;
-  /** How long a conversation's members may be served from cache (the staleness bound). */
+  /**
+   * How long a conversation's members may be served from cache (the staleness bound) while
+   * MEMBERSHIP_CHANGED events are not live; 0: no cache then.
+   */
   readonly membersCacheTtlMs: number;
+  /**
+   * The TTL of entries filled while the events are live (docs/membership-cache.md); 0 or unset:
+   * never (the short TTL always applies, as without events).
+   */
+  readonly membersCacheEventTtlMs?: number;
+  /** Events are live only while the consumer fetched within this (default 3000 ms). */
+  readonly eventsLivenessMs?: number;
+  /** ... and no partition lags more than this many records (default 1000). */
+  readonly eventsMaxLag?: number;
   /** Deadline for each call when the caller gave none (and the longest any call may take). */
   readonly defaultTimeoutMs: number;
   /** Most conversations kept in the members cache (least recently used ones are evicted). */
@@ -33,18 +49,20 @@ export interface ConversationApiObserver {
   readonly call?: (method: string, code: string, seconds: number) => void;
   /** A members lookup answered from the cache (hit) or not (miss). */
   readonly membersLookup?: (result: 'hit' | 'miss') => void;
+  /** Evictions and the live / not live transitions of the membership events. */
+  readonly membersCache?: MembersCacheObserver;
 }
 
 /**
  * The Conversation API over gRPC (one shared HTTP/2 channel). Members are cached for at most
- * membersCacheTtlMs, so removing a participant takes effect within that bound; concurrent
- * lookups of one conversation share one call.
+ * membersCacheTtlMs, so removing a participant takes effect within that bound, or, while the
+ * MEMBERSHIP_CHANGED consumer feeding `membershipEvents` is live, until a change evicts them
+ * (membersCacheEventTtlMs at most); concurrent lookups of one conversation share one call.
  */
 export class ConversationApiDirectory implements ConversationDirectory {
   private readonly client: ConversationApiClient;
-  /** Members by conversation, least recently used evicted first; null when the TTL is 0. */
-  private readonly cache: LRUCache<string, ConversationMembers> | null;
-  private readonly inFlight = new Map<string, Promise<ConversationMembers>>();
+  /** Members by conversation, least recently used evicted first. */
+  private readonly cache: MembersCache;
   private healthCheck: ((timeoutMs: number) => Promise<void>) | null = null;
 
   constructor(private readonly options: ConversationApiOptions) {
@@ -56,28 +74,28 @@ export class ConversationApiDirectory implements ConversationDirectory {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,
     });
-    this.cache =
-      options.membersCacheTtlMs > 0
-        ? new LRUCache({
-            max: options.maxCachedConversations ?? 10_000,
-            ttl: options.membersCacheTtlMs,
-          })
-        : null;
+    this.cache = new MembersCache({
+      shortTtlMs: options.membersCacheTtlMs,
+      eventTtlMs: options.membersCacheEventTtlMs ?? 0,
+      livenessMs: options.eventsLivenessMs ?? 3000,
+      maxLag: options.eventsMaxLag ?? 1000,
+      max: options.maxCachedConversations ?? 10_000,
+      observer: options.observer?.membersCache,
+    });
+  }
+
+  /** Where the MEMBERSHIP_CHANGED consumer reports (adapters/kafka-membership-consumer.ts). */
+  get membershipEvents(): MembershipEventsListener {
+    return this.cache;
   }
 
   async members(conversationId: string, deadline?: Date): Promise<ConversationMembers> {
-    const hit = this.cache?.get(conversationId);
+    const hit = this.cache.get(conversationId);
     this.options.observer?.membersLookup?.(hit ? 'hit' : 'miss');
     if (hit) return hit;
-    let lookup = this.inFlight.get(conversationId);
-    if (!lookup) {
-      // The shared call runs to the default timeout, not to the deadline of whoever came
-      // first: a caller with a short deadline must not cut short the callers that joined.
-      lookup = this.fetchMembers(conversationId).finally(() =>
-        this.inFlight.delete(conversationId),
-      );
-      this.inFlight.set(conversationId, lookup);
-    }
+    // The shared call runs to the default timeout, not to the deadline of whoever came
+    // first: a caller with a short deadline must not cut short the callers that joined.
+    const lookup = this.cache.fill(conversationId, () => this.fetchMembers(conversationId));
     // Each caller waits until its own deadline at most.
     return withinDeadline(lookup, this.deadline(deadline), `conversation ${conversationId}`);
   }
@@ -96,9 +114,7 @@ export class ConversationApiDirectory implements ConversationDirectory {
           role: participantRoleOf(p.role),
         }))
       : res.participantUserIds.map((userId) => ({ userId, role: 'member' as const }));
-    const members = ConversationMembers.of(conversationId, participants);
-    this.cache?.set(conversationId, members);
-    return members;
+    return ConversationMembers.of(conversationId, participants);
   }
 
   async nextSequence(conversationId: string, deadline?: Date): Promise<number> {
