@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { scrapeMetrics } from '@realchat/testing';
 import { anyOf, createConversations, sendOne, startStackWithRelay } from './bench-stack';
 import { closedLoop, fmt } from './stats';
@@ -40,10 +41,13 @@ export async function memoryBench(
           NaN) /
         2 ** 20;
       const rss = mb('process_resident_memory_bytes');
+      // The kernel's high-water mark over the process' life (start-up, the load, the sync).
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${app.pid}/status`, 'utf8'));
+      const peak = hwm ? Number(hwm[1]) / 1024 : NaN;
       const heap = mb('nodejs_heap_size_total_bytes');
       const external = mb('nodejs_external_memory_bytes');
       out(
-        `  ${name}: resident ${fmt(rss)} = V8 heap reserved ${fmt(heap)} (used ${fmt(mb('nodejs_heap_size_used_bytes'))}; ` +
+        `  ${name}: peak ${fmt(peak)}, resident ${fmt(rss)} = V8 heap reserved ${fmt(heap)} (used ${fmt(mb('nodejs_heap_size_used_bytes'))}; ` +
           `new ${fmt(mb('nodejs_heap_space_size_total_bytes', 'new'))}, old ${fmt(mb('nodejs_heap_space_size_total_bytes', 'old'))} reserved) ` +
           `+ external ${fmt(external)} + native ${fmt(rss - heap - external)}`,
       );
