@@ -47,7 +47,7 @@ const TRANSACTION_KILL_MARGIN_MS = 25;
  *   on first use, not when this module loads, so that the apps never pay for it: measured on
  *   this machine, a Prisma query costs ~0.2 ms more CPU than the same prepared statement, its
  *   first query loads the wasm query compiler (~90 MB RSS), and merely loading its runtime
- *   costs the heap a few MB. See docs/architecture.md "Data access".
+ *   costs about 1 MB of heap and 1-2 MB resident. See docs/architecture.md "Data access".
  */
 export class Database {
   readonly pool: Pool;
