@@ -1,9 +1,16 @@
 import fs from 'node:fs';
 import { scrapeMetrics } from '@realchat/testing';
 import { anyOf, createConversations, sendOne, startStackWithRelay } from './bench-stack';
-import { closedLoop, cpuMs, fmt } from './stats';
+import { closedLoop, cpuMs, fmt, openLoop } from './stats';
 
 const CONVERSATIONS = 64;
+/**
+ * BENCH_MEMORY_RATE=<sends/s> sends at that fixed rate (open loop) instead of as fast as 32
+ * clients can: every run then makes the same number of sends in the same time, so the apps'
+ * background CPU (timers, probes) weighs the same on CPU per send when comparing Node flags on a
+ * busy machine.
+ */
+const RATE = Number(process.env.BENCH_MEMORY_RATE ?? 0);
 
 /**
  * Where each app's memory goes after load (issue 9 "Memory"): peak and current resident set
@@ -33,14 +40,16 @@ export async function memoryBench(
         apps.map(async ([, app]) => ({ cpu: cpuMs(app.pid), gc: await gcMs(app.port('http')) })),
       );
     const before = await costs();
-    const sent = await closedLoop(32, seconds * 1000, (w) => sendOne(apis[w % 2], anyOf(ids)));
+    const sends = RATE
+      ? (await openLoop(RATE, seconds * 1000, (i) => sendOne(apis[i % 2], anyOf(ids)))).count
+      : (await closedLoop(32, seconds * 1000, (w) => sendOne(apis[w % 2], anyOf(ids)))).perSecond *
+        seconds;
     const after = await costs();
-    const sends = sent.perSecond * seconds;
     await closedLoop(8, 2000, (w) =>
       apis[w % 2].sync('bob', { conversationId: ids[w % ids.length], pageSize: 100 }),
     );
     out(
-      `Memory after ${fmt(sends)} sends (32 clients) and 2 s of sync; ` +
+      `Memory after ${fmt(sends)} sends (${RATE ? `${RATE}/s` : '32 clients'}) and 2 s of sync; ` +
         `node flags: ${process.env.REALCHAT_APP_NODE_ARGS || '(none)'}; MB`,
     );
     for (const [i, [name, app]] of apps.entries()) {
