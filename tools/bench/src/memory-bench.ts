@@ -37,7 +37,11 @@ export async function memoryBench(
     ] as const;
     const costs = async () =>
       Promise.all(
-        apps.map(async ([, app]) => ({ cpu: cpuMs(app.pid), gc: await gcMs(app.port('http')) })),
+        apps.map(async ([, app]) => ({
+          cpu: cpuMs(app.pid),
+          gc: await gcMs(app.port('http')),
+          peak: peakMb(app.pid),
+        })),
       );
     const before = await costs();
     const sends = RATE
@@ -59,14 +63,11 @@ export async function memoryBench(
           NaN) /
         2 ** 20;
       const rss = mb('process_resident_memory_bytes');
-      // The kernel's high-water mark over the process' life (start-up, the load, the sync).
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${app.pid}/status`, 'utf8'));
-      const peak = hwm ? Number(hwm[1]) / 1024 : NaN;
       const heap = mb('nodejs_heap_size_total_bytes');
       const external = mb('nodejs_external_memory_bytes');
       const perSend = (a: number, b: number) => fmt((b - a) / sends, 3);
       out(
-        `  ${name}: peak ${fmt(peak)}, resident ${fmt(rss)} = V8 heap reserved ${fmt(heap)} (used ${fmt(mb('nodejs_heap_size_used_bytes'))}; ` +
+        `  ${name}: peak ${fmt(peakMb(app.pid))} (${fmt(before[i].peak)} before the sends, ${fmt(after[i].peak)} after them), resident ${fmt(rss)} = V8 heap reserved ${fmt(heap)} (used ${fmt(mb('nodejs_heap_size_used_bytes'))}; ` +
           `new ${fmt(mb('nodejs_heap_space_size_total_bytes', 'new'))}, old ${fmt(mb('nodejs_heap_space_size_total_bytes', 'old'))} reserved) ` +
           `+ external ${fmt(external)} + native ${fmt(rss - heap - external)}; ` +
           `per send: CPU ${perSend(before[i].cpu, after[i].cpu)} ms, GC minor ${perSend(before[i].gc.minor, after[i].gc.minor)} ms (${fmt(after[i].gc.scavenges - before[i].gc.scavenges)} scavenges), major ${perSend(before[i].gc.major, after[i].gc.major)} ms`,
@@ -93,4 +94,10 @@ async function gcMs(httpPort: number) {
     major: 1000 * sum('nodejs_gc_duration_seconds_sum', false),
     scavenges: sum('nodejs_gc_duration_seconds_count', true),
   };
+}
+
+/** The kernel's high-water mark of the process' resident set so far (VmHWM), MB. */
+function peakMb(pid: number): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return hwm ? Number(hwm[1]) / 1024 : NaN;
 }
