@@ -19,7 +19,13 @@ RUN npx nx run "${APP}:build"
 
 FROM ${NODE_IMAGE}
 ARG APP
-ENV NODE_ENV=production
+# V8 heap sizing (docs/operations.md "Node flags"): a 4 MB semi-space keeps the young generation
+# at 8 MB instead of 32 MB under load; a 192 MB old-space limit makes V8 collect the old
+# generation before it fills with garbage (message-api's peak RSS ~111 -> ~85 MB with both) and
+# caps the heap below the pods' memory limits. No --enable-source-maps: it keeps the bundle's
+# source map in memory (+7-9 MB per app); add it to NODE_OPTIONS when TypeScript positions in
+# stack traces are worth that.
+ENV NODE_ENV=production NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=192"
 WORKDIR /app
 # Only this app's runtime packages, at the versions package-lock.json pins: the build wrote the
 # app's package.json and a package-lock.json pruned from the workspace lock (build-app.mjs).
@@ -33,4 +39,4 @@ USER node
 # HTTP 9464 (each HTTP port serves /metrics, /healthz, /readyz); see README "Configuration".
 EXPOSE 50051 50052 9464 9465 9466
 # Node runs as PID 1 and handles SIGTERM itself (runService drains, then exits 0).
-CMD ["node", "--enable-source-maps", "main.js"]
+CMD ["node", "main.js"]

@@ -8,6 +8,14 @@ import YAML from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const APPS = ['message-api', 'outbox-relay', 'conversation-stub'];
+/**
+ * The runtime stage's NODE_OPTIONS (the Dockerfile's ENV): the apps start here with the image's
+ * V8 flags, so a flag that Node refuses in NODE_OPTIONS stops the start as it would in the image.
+ */
+const IMAGE_NODE_OPTIONS =
+  /^ENV .*NODE_OPTIONS="([^"]*)"/m.exec(
+    fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'),
+  )?.[1] ?? '';
 
 /**
  * The runtime stage of the Dockerfile, rehearsed without Docker: per app, a folder holding
@@ -132,6 +140,7 @@ describe('image runtime stage (bundle + npm ci --omit=dev, outside the repositor
       'outbox-relay',
       {
         NODE_ENV: 'production',
+        NODE_OPTIONS: IMAGE_NODE_OPTIONS,
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
         KAFKA_TOPIC: testTopic('image'),
@@ -162,6 +171,7 @@ describe('image runtime stage (bundle + npm ci --omit=dev, outside the repositor
       'conversation-stub',
       {
         NODE_ENV: 'production',
+        NODE_OPTIONS: IMAGE_NODE_OPTIONS,
         DATABASE_URL: databaseUrl,
         CONVERSATION_STUB_PORT: '0',
         CONVERSATION_STUB_HOST: '127.0.0.1',
@@ -175,6 +185,7 @@ describe('image runtime stage (bundle + npm ci --omit=dev, outside the repositor
       'message-api',
       {
         NODE_ENV: 'production',
+        NODE_OPTIONS: IMAGE_NODE_OPTIONS,
         DATABASE_URL: databaseUrl,
         MESSAGE_API_PORT: '0',
         MESSAGE_API_HOST: '127.0.0.1',

@@ -1,9 +1,7 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, PoolClient, QueryConfig } from 'pg';
-import { PrismaClient } from './generated/prisma/client';
+import type { PrismaClient } from './generated/prisma/client';
 
-export { PrismaClient };
-export type { Prisma } from './generated/prisma/client';
+export type { Prisma, PrismaClient } from './generated/prisma/client';
 
 export interface DatabaseOptions {
   /** postgresql:// URL of the database. */
@@ -43,14 +41,13 @@ export interface TransactionOptions {
 const TRANSACTION_KILL_MARGIN_MS = 25;
 
 /**
- * One connection pool per process, shared by two clients:
- * - `pool` (node-postgres) runs the hot-path statements (send, delete, sync, outbox, leases,
- *   sequences) as named prepared statements;
- * - `prisma` (Prisma 7 over the same pool, created on first use) runs the low-rate, model-shaped
- *   work (the conversation-stub's CRUD).
- * Why both: measured on this machine, a Prisma query costs ~0.2 ms more CPU than the same
- * prepared statement, and its first query loads the wasm query compiler (+120 MB RSS). See
- * docs/architecture.md "Data access".
+ * One connection pool per process:
+ * - `pool` (node-postgres) runs every statement of the apps, as named prepared statements;
+ * - `prisma` (Prisma 7 over the same pool) is for tooling and tests only. Its client is loaded
+ *   on first use, not when this module loads, so that the apps never pay for it: measured on
+ *   this machine, a Prisma query costs ~0.2 ms more CPU than the same prepared statement, its
+ *   first query loads the wasm query compiler (~90 MB RSS), and merely loading its runtime
+ *   costs about 1 MB of heap and 1-2 MB resident. See docs/architecture.md "Data access".
  */
 export class Database {
   readonly pool: Pool;
@@ -71,11 +68,20 @@ export class Database {
     this.pool.on('error', () => undefined);
   }
 
-  /** The Prisma client on this pool (created on first use). */
+  /** The Prisma client on this pool, for tooling and tests (loaded and created on first use). */
   get prisma(): PrismaClient {
-    this.prismaClient ??= new PrismaClient({
-      adapter: new PrismaPg(this.pool, { disposeExternalPool: false }),
-    });
+    if (!this.prismaClient) {
+      // Required here rather than imported at the top: see the class comment. The bundler
+      // (esbuild) still inlines the generated client, wrapped so it runs on this first call.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { PrismaClient } =
+        require('./generated/prisma/client') as typeof import('./generated/prisma/client');
+      const { PrismaPg } = require('@prisma/adapter-pg') as typeof import('@prisma/adapter-pg');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      this.prismaClient = new PrismaClient({
+        adapter: new PrismaPg(this.pool, { disposeExternalPool: false }),
+      });
+    }
     return this.prismaClient;
   }
 
