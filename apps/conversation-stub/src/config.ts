@@ -7,6 +7,8 @@ import {
   grpcTlsProblems,
   hostPorts,
   int,
+  kafkaSecurityProblems,
+  kafkaSecuritySpec,
   LOG_LEVELS,
   loadConfig,
   oneOf,
@@ -40,6 +42,7 @@ export const conversationStubConfigSpec = {
     'topic of the MEMBERSHIP_CHANGED events (keyed by conversation id)',
     'chat.conversations.v1',
   ),
+  ...kafkaSecuritySpec,
   ...grpcHealthConfigSpec,
   ...grpcLimitsConfigSpec,
   // Applies to the admin operations (create, add and remove participants); the reads and
@@ -55,5 +58,6 @@ export function loadConversationStubConfig(env: NodeJS.ProcessEnv) {
   return loadConfig(conversationStubConfigSpec, env, [
     authConfigProblems,
     (c) => grpcTlsProblems(c as Parameters<typeof grpcTlsProblems>[0]),
+    kafkaSecurityProblems,
   ]);
 }

@@ -20,6 +20,7 @@ import {
   startGrpcServer,
   startHttpProbes,
   stopGrpcServer,
+  kafkaSecurityOf,
 } from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
 import { Conversations } from './app/conversations';
@@ -56,6 +57,7 @@ runService('conversation-stub', async () => {
         {
           brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
           topic: config.CONVERSATION_EVENTS_TOPIC,
+          ...kafkaSecurityOf(config),
           clientId: `conversation-stub-${process.pid}`,
         },
         logger,

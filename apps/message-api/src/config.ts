@@ -10,6 +10,8 @@ import {
   grpcTlsProblems,
   hostPorts,
   int,
+  kafkaSecurityProblems,
+  kafkaSecuritySpec,
   LOG_LEVELS,
   loadConfig,
   oneOf,
@@ -83,6 +85,7 @@ export const messageApiConfigSpec = {
     "topic of the Conversation API's MEMBERSHIP_CHANGED events",
     'chat.conversations.v1',
   ),
+  ...kafkaSecuritySpec,
   MEMBERS_CACHE_EVENT_TTL_MS: int(
     'how long participants are cached while the events are live (a missed event is not seen for this long)',
     60_000,
@@ -141,6 +144,7 @@ export const messageApiConfigSpec = {
 export function loadMessageApiConfig(env: NodeJS.ProcessEnv) {
   return loadConfig(messageApiConfigSpec, env, [
     authConfigProblems,
+    kafkaSecurityProblems,
     (c) => grpcTlsProblems(c as Parameters<typeof grpcTlsProblems>[0]),
     (c) =>
       clientTlsProblems(

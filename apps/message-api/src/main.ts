@@ -24,6 +24,7 @@ import {
   ServiceHealth,
   startHttpProbes,
   stopGrpcServer,
+  kafkaSecurityOf,
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
@@ -116,6 +117,7 @@ runService('message-api', async () => {
         {
           brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
           topic: config.CONVERSATION_EVENTS_TOPIC,
+          ...kafkaSecurityOf(config),
           groupId: `message-api-members-${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
           clientId: `message-api-${process.pid}`,
           fetchWaitMs: Math.floor(config.MEMBERSHIP_EVENTS_LIVENESS_MS / 3),

@@ -3,9 +3,14 @@ import {
   EventCollector,
   eventually,
   freshDatabase,
+  MessageApi,
+  ConversationApi,
   SecureKafka,
   Stack,
+  startConversationStub,
+  startMessageApi,
   startSecureKafka,
+  status,
   TestCertificates,
   testTopic,
 } from '@realchat/testing';
@@ -80,5 +85,57 @@ describe('the relay over Kafka SASL_SSL', () => {
     expect(logs.filter((l) => l.includes('not-the-password'))).toEqual([]);
     expect(logs.filter((l) => l.includes(kafka.user.password))).toEqual([]);
     await eventually('a clean stop', async () => (await relay.stop()) === 0, 30_000);
+  });
+
+  it('carries the MEMBERSHIP_CHANGED events of the stub to message-api over SASL_SSL too', async () => {
+    const db = await freshDatabase('e2e_sasl');
+    const topic = testTopic('e2e-sasl-members', kafka.plaintext);
+    const env = { ...secure, KAFKA_SASL_PASSWORD: kafka.user.password };
+    const stub = await startConversationStub({
+      DATABASE_URL: db,
+      CONVERSATION_EVENTS_TOPIC: topic,
+      ...env,
+    });
+    const api = await startMessageApi({
+      DATABASE_URL: db,
+      CONVERSATION_API_ADDR: `127.0.0.1:${stub.port()}`,
+      CONVERSATION_EVENTS_TOPIC: topic,
+      MEMBERS_CACHE_EVENT_TTL_MS: '60000',
+      ...env,
+    });
+    const conversations = new ConversationApi(`127.0.0.1:${stub.port()}`);
+    const messages = new MessageApi(`127.0.0.1:${api.port()}`);
+    const sendAs = (c: string, user: string) =>
+      messages.send(user, { conversationId: c, senderUserId: user, content: 'hi' }).then(
+        () => status.OK,
+        (e: { code: number }) => e.code,
+      );
+    try {
+      // The consumer is in its group over TLS + SCRAM: from here on no change is missed.
+      await api.waitForLog(
+        (l) => l.msg === 'membership events live: members cached until a change evicts them',
+        60_000,
+      );
+      const c = (await conversations.create(['ann', 'dan'])).conversation!.conversationId;
+      expect(await sendAs(c, 'dan')).toBe(status.OK); // cached for 60 s
+      // Answered OK only once its event is durable on the SASL_SSL listener.
+      await conversations.removeParticipant(c, 'ann', 'dan');
+      const removedAt = Date.now();
+      await eventually(
+        'dan refused',
+        async () => (await sendAs(c, 'dan')) === status.PERMISSION_DENIED,
+        30_000,
+        50,
+      );
+      // Well inside the 60 s TTL: an eviction, delivered over the secured connection.
+      expect(Date.now() - removedAt).toBeLessThan(10_000);
+      const logs = [...stub.logs(), ...api.logs()].map((l) => JSON.stringify(l));
+      expect(logs.filter((l) => l.includes(kafka.user.password))).toEqual([]);
+    } finally {
+      conversations.close();
+      messages.close();
+      expect(await api.stop()).toBe(0);
+      expect(await stub.stop()).toBe(0);
+    }
   });
 });

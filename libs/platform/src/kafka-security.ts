@@ -33,22 +33,40 @@ export interface KafkaSecurityEnv {
   readonly KAFKA_SASL_PASSWORD: string;
 }
 
+type SaslMechanism = 'scram-sha-512' | 'scram-sha-256' | 'plain';
+
+/** One mechanism with its credentials (kafkajs types SASL options as this union too). */
+export type KafkaSasl = {
+  [M in SaslMechanism]: {
+    readonly mechanism: M;
+    readonly username: string;
+    readonly password: string;
+  };
+}[SaslMechanism];
+
 /** What a Kafka adapter needs to connect securely; unset fields: plaintext, no SASL. */
 export interface KafkaSecurity {
   /** TLS to the brokers (PEM strings; unset CA: the system's roots). */
   readonly ssl?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
-  readonly sasl?: {
-    readonly mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
-    readonly username: string;
-    readonly password: string;
-  };
+  readonly sasl?: KafkaSasl;
 }
 
 /**
  * Combinations of the KAFKA_SSL_* and KAFKA_SASL_* variables that cannot work, and unreadable
  * files, each naming its variables.
  */
-export function kafkaSecurityProblems(e: KafkaSecurityEnv): string[] {
+export function kafkaSecurityProblems(parsed: Partial<KafkaSecurityEnv>): string[] {
+  // Variables that failed to parse are reported already; judge the rest with their defaults.
+  const e: KafkaSecurityEnv = {
+    KAFKA_SSL: false,
+    KAFKA_SSL_CA_FILE: '',
+    KAFKA_SSL_CERT_FILE: '',
+    KAFKA_SSL_KEY_FILE: '',
+    KAFKA_SASL_MECHANISM: 'none',
+    KAFKA_SASL_USERNAME: '',
+    KAFKA_SASL_PASSWORD: '',
+    ...parsed,
+  };
   const problems: string[] = [];
   const files = [
     ['KAFKA_SSL_CA_FILE', e.KAFKA_SSL_CA_FILE],
@@ -105,10 +123,26 @@ export function kafkaSecurityOf(e: KafkaSecurityEnv): KafkaSecurity {
     sasl:
       e.KAFKA_SASL_MECHANISM === 'none'
         ? undefined
-        : {
+        : ({
             mechanism: e.KAFKA_SASL_MECHANISM,
             username: e.KAFKA_SASL_USERNAME,
             password: e.KAFKA_SASL_PASSWORD,
-          },
+          } as KafkaSasl),
+  };
+}
+
+/**
+ * The settings as a kafkajs client takes them (`ssl`, `sasl` of its constructor), without
+ * importing kafkajs here: its use stays in each app's adapters.
+ */
+export function kafkaClientSecurity(s: KafkaSecurity): {
+  ssl?: { ca?: string[]; cert?: string; key?: string };
+  sasl?: KafkaSasl;
+} {
+  return {
+    ssl: s.ssl
+      ? { ca: s.ssl.ca ? [s.ssl.ca] : undefined, cert: s.ssl.cert, key: s.ssl.key }
+      : undefined,
+    sasl: s.sasl,
   };
 }

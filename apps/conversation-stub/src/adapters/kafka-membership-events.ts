@@ -10,8 +10,9 @@ import {
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { MembershipChanged, MembershipEvents } from '../app/membership-events';
+import { kafkaClientSecurity, type KafkaSecurity } from '@realchat/platform';
 
-export interface KafkaMembershipEventsOptions {
+export interface KafkaMembershipEventsOptions extends KafkaSecurity {
   readonly brokers: string[];
   readonly topic: string;
   readonly clientId: string;
@@ -41,6 +42,7 @@ export class KafkaMembershipEvents implements MembershipEvents {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkaClientSecurity(options),
       requestTimeout: REQUEST_TIMEOUT_MS,
       connectionTimeout: 3000,
       // Few, short retries: the caller is waiting, and retries the whole call on UNAVAILABLE.

@@ -2,8 +2,9 @@ import { EventEnvelope, EventType, MembershipChangedEvent } from '@realchat/prot
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { MembershipEventsListener } from './members-cache';
+import { kafkaClientSecurity, type KafkaSecurity } from '@realchat/platform';
 
-export interface KafkaMembershipConsumerOptions {
+export interface KafkaMembershipConsumerOptions extends KafkaSecurity {
   readonly brokers: string[];
   readonly topic: string;
   /** This instance's own group: every instance must see every event. */
@@ -42,6 +43,7 @@ export class KafkaMembershipConsumer {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkaClientSecurity(options),
       connectionTimeout: 3000,
       requestTimeout: 10_000,
       retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3000 },

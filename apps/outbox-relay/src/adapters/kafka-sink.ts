@@ -1,13 +1,5 @@
-import {
-  Admin,
-  CompressionTypes,
-  Kafka,
-  logLevel,
-  Partitioners,
-  Producer,
-  type SASLOptions,
-} from 'kafkajs';
-import type { KafkaSecurity } from '@realchat/platform';
+import { Admin, CompressionTypes, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { kafkaClientSecurity, type KafkaSecurity } from '@realchat/platform';
 import type { Logger } from 'pino';
 import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
 import { classifyKafkaError } from './kafka-errors';
@@ -50,15 +42,7 @@ export class KafkaSink implements EventSink {
       clientId: options.clientId,
       brokers: options.brokers,
       requestTimeout: options.requestTimeoutMs,
-      ssl: options.ssl
-        ? {
-            ca: options.ssl.ca ? [options.ssl.ca] : undefined,
-            cert: options.ssl.cert,
-            key: options.ssl.key,
-          }
-        : undefined,
-      // kafkajs types SASL options as a union per mechanism; ours is one of them.
-      sasl: options.sasl ? ({ ...options.sasl } as SASLOptions) : undefined,
+      ...kafkaClientSecurity(options),
       connectionTimeout: 3000,
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
       logLevel: logLevel.WARN,
