@@ -39,8 +39,12 @@ describe('MembersCache', () => {
     });
   }
 
-  /** The consumer joined with partitions and fetched once: events are live. */
+  /**
+   * The Conversation API said it announces changes on the topic, and the consumer joined with
+   * partitions and fetched once: events are live.
+   */
   function goLive() {
+    cache.announcedBy(true);
     cache.joined(3);
     cache.fetched();
   }
@@ -167,5 +171,33 @@ describe('MembersCache', () => {
     make({ shortTtlMs: 0 });
     await cache.fill('c', async () => members('c', 'alice'));
     expect(cache.get('c')).toBeUndefined();
+  });
+
+  it('is not live while the Conversation API has not said it announces changes on the topic', async () => {
+    // A consumer of a topic nobody publishes to fetches and sees nothing: it looks live.
+    cache.joined(3);
+    cache.fetched();
+    await cache.fill('c', async () => members('c', 'alice'));
+    now += SHORT + 1;
+    expect(cache.get('c')).toBeUndefined();
+    expect(transitions).toEqual([]);
+  });
+
+  it('drops what it cached and falls back when an answer says changes are not announced', async () => {
+    goLive();
+    await cache.fill('c', async () => members('c', 'alice'));
+    now += SHORT + 1;
+    expect(cache.get('c')).toBeDefined(); // long TTL while announced
+    cache.announcedBy(false);
+    expect(cache.get('c')).toBeUndefined();
+    await cache.fill('d', async () => members('d', 'alice'));
+    now += SHORT + 1;
+    expect(cache.get('d')).toBeUndefined();
+    expect(transitions.at(-1)).toMatch(/^down: the Conversation API does not announce/);
+    cache.announcedBy(true);
+    cache.fetched(); // the consumer kept fetching meanwhile
+    await cache.fill('e', async () => members('e', 'alice'));
+    now += SHORT + 1;
+    expect(cache.get('e')).toBeDefined();
   });
 });

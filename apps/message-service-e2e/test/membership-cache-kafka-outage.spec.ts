@@ -62,6 +62,9 @@ describe('members cache during a Kafka outage', () => {
         code: 'OK',
       }) ?? 0;
     try {
+      // The first GetConversation answer says the stub announces changes on this topic.
+      const primer = (await conversations.create(['admin'])).conversation!.conversationId;
+      expect(await sendAs(primer, 'admin')).toBe(status.OK);
       await api.waitForLog((l) => l.msg === LIVE_LOG, 60_000);
       const room = (await conversations.create(['admin', 'dave'])).conversation!.conversationId;
       expect(await sendAs(room, 'dave')).toBe(status.OK);

@@ -1,4 +1,6 @@
 import net from 'node:net';
+import os from 'node:os';
+import { Kafka, logLevel } from 'kafkajs';
 import {
   EventType,
   MembershipChange,
@@ -113,7 +115,10 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
     beforeAll(async () => {
       topic = testTopic('members-live');
       env = await start(topic, { KAFKA_BROKERS: brokers });
-      // In its group with offsets resolved: from here on no change is missed.
+      // A first GetConversation answer says the stub announces changes on this topic; with the
+      // consumer in its group and its offsets resolved, from here on no change is missed.
+      const primer = (await env.conversations.create(['admin'])).conversation!.conversationId;
+      expect(await sendAs(env.messages, primer, 'admin')).toBe(status.OK);
       await env.api.waitForLog((l) => l.msg === LIVE_LOG, 30_000);
     });
 
@@ -216,6 +221,78 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
     const ready = await fetch(`http://127.0.0.1:${api.port('http')}/readyz`);
     expect(ready.status).toBe(200);
     expect(await api.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe('a Conversation API that does not announce changes on the consumed topic', () => {
+  it('gets the short TTL, though message-api consumes a live topic', async () => {
+    const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+    const db = await freshDatabase('e2e_members_elsewhere');
+    // The stub announces on one topic, message-api reads another (misconfigured, or a
+    // Conversation API that publishes nothing): message-api's consumer sees a quiet, healthy
+    // topic, which alone would look live.
+    const published = testTopic('members-elsewhere-a', brokers);
+    const consumed = testTopic('members-elsewhere-b', brokers);
+    const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: consumed, numPartitions: 3 }] });
+    const stub = await startConversationStub({
+      DATABASE_URL: db,
+      KAFKA_BROKERS: brokers,
+      CONVERSATION_EVENTS_TOPIC: published,
+    });
+    const api = await startMessageApi({
+      DATABASE_URL: db,
+      CONVERSATION_API_ADDR: `127.0.0.1:${stub.port()}`,
+      KAFKA_BROKERS: brokers,
+      CONVERSATION_EVENTS_TOPIC: consumed,
+      MEMBERS_CACHE_TTL_MS: String(SHORT_TTL_MS),
+      MEMBERS_CACHE_EVENT_TTL_MS: String(EVENT_TTL_MS),
+    });
+    const conversations = new ConversationApi(`127.0.0.1:${stub.port()}`);
+    const messages = new MessageApi(`127.0.0.1:${api.port()}`);
+    try {
+      // message-api's consumer is in its group and reading: all it lacks is the announcement.
+      const group = `message-api-members-${os.hostname()}-${api.pid}-`;
+      await eventually(
+        "message-api's consumer group to be stable",
+        async () => {
+          const { groups } = await admin.listGroups();
+          const ours = groups.filter((g) => g.groupId.startsWith(group)).map((g) => g.groupId);
+          if (ours.length === 0) return false;
+          const [d] = (await admin.describeGroups(ours)).groups;
+          return d.state === 'Stable';
+        },
+        30_000,
+      );
+      const room = (await conversations.create(['admin', 'dave'])).conversation!.conversationId;
+      const send = () =>
+        messages.send('dave', { conversationId: room, senderUserId: 'dave', content: 'hi' }).then(
+          () => status.OK,
+          (e: { code: number }) => e.code,
+        );
+      // Twice: the first answer tells message-api whether changes are announced; the second
+      // fill would get the long TTL if that were believed.
+      expect(await send()).toBe(status.OK);
+      await new Promise((r) => setTimeout(r, SHORT_TTL_MS + 200));
+      expect(await send()).toBe(status.OK);
+      const cachedBy = Date.now();
+      await conversations.removeParticipant(room, 'admin', 'dave');
+      await eventually(
+        'the removed participant to be refused',
+        async () => (await send()) === status.PERMISSION_DENIED,
+        EVENT_TTL_MS / 2,
+        50,
+      );
+      expect(Date.now() - cachedBy).toBeLessThanOrEqual(SHORT_TTL_MS * 3);
+      expect(api.logs().filter((l) => l.msg === LIVE_LOG)).toEqual([]);
+    } finally {
+      conversations.close();
+      messages.close();
+      await admin.disconnect();
+      expect(await api.stop()).toBe(0);
+      expect(await stub.stop()).toBe(0);
+    }
   });
 });
 

@@ -43,6 +43,10 @@ export async function membershipEventsLive(
   env: Record<string, string>,
 ): Promise<void> {
   if (!env.CONVERSATION_EVENTS_TOPIC) return;
+  // The events count only once a GetConversation answer says the stub announces changes on
+  // the topic: one lookup through each instance.
+  const [primer] = await createConversations(stack, 1, 'members-primer');
+  await Promise.all(stack.apis.map((_, i) => sendOne(stack.messageApi(i), primer)));
   await Promise.all(
     stack.apis.map((api) => api.waitForLog((l) => l.msg === MEMBERSHIP_EVENTS_LIVE, 60_000)),
   );

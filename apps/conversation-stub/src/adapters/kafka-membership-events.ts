@@ -31,6 +31,7 @@ const REQUEST_TIMEOUT_MS = 5000;
  * so duplicates and the order between two changes do not matter (docs/membership-cache.md).
  */
 export class KafkaMembershipEvents implements MembershipEvents {
+  readonly topic: string;
   private readonly kafka: Kafka;
   private producer: Promise<Producer> | null = null;
 
@@ -38,6 +39,7 @@ export class KafkaMembershipEvents implements MembershipEvents {
     private readonly options: KafkaMembershipEventsOptions,
     private readonly logger: Logger,
   ) {
+    this.topic = options.topic;
     const kafkaLogger = logger.child({ component: 'kafkajs' });
     this.kafka = new Kafka({
       clientId: options.clientId,

@@ -33,6 +33,11 @@ export class Conversations {
     private readonly events: MembershipEvents | null = null,
   ) {}
 
+  /** Where every membership change is announced before it is acknowledged; '' when nowhere. */
+  get membershipEventsTopic(): string {
+    return this.events?.topic ?? '';
+  }
+
   async create(input: CreateConversationInput): Promise<ConversationRecord> {
     const v = new Violations();
     const conversationId = input.conversationId || randomUUID();

@@ -18,5 +18,7 @@ export interface MembershipChanged {
  * acknowledged to its caller before that (docs/membership-cache.md).
  */
 export interface MembershipEvents {
+  /** The topic the events go to (told to GetConversation callers). */
+  readonly topic: string;
   published(event: MembershipChanged): Promise<void>;
 }

@@ -50,7 +50,11 @@ export function conversationApiHandlers(
     }),
     getConversation: unary('GetConversation', logger, async (req) => {
       const c = await conversations.get(req.conversationId);
-      return { conversation: toProto(c), participantUserIds: c.participants.map((p) => p.userId) };
+      return {
+        conversation: toProto(c),
+        participantUserIds: c.participants.map((p) => p.userId),
+        membershipEventsTopic: conversations.membershipEventsTopic,
+      };
     }),
     listConversations: unary('ListConversations', logger, async (req) => ({
       conversations: (await conversations.list(req.userId)).map(toProto),

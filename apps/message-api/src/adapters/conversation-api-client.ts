@@ -31,6 +31,11 @@ export interface ConversationApiOptions {
    * never (the short TTL always applies, as without events).
    */
   readonly membersCacheEventTtlMs?: number;
+  /**
+   * The topic the MEMBERSHIP_CHANGED consumer reads: the long TTL needs the Conversation API to
+   * say in GetConversation that it announces changes there.
+   */
+  readonly membershipEventsTopic?: string;
   /** Events are live only while the consumer fetched within this (default 3000 ms). */
   readonly eventsLivenessMs?: number;
   /** ... and no partition lags more than this many records (default 1000). */
@@ -108,6 +113,9 @@ export class ConversationApiDirectory implements ConversationDirectory {
       this.deadline(),
       `conversation ${conversationId}`,
     );
+    // Told before the fill settles, so this very answer gets the TTL it says it deserves.
+    if (this.options.membershipEventsTopic)
+      this.cache.announcedBy(res.membershipEventsTopic === this.options.membershipEventsTopic);
     const participants = res.conversation?.participantsWithRoles.length
       ? res.conversation.participantsWithRoles.map((p) => ({
           userId: p.userId,

@@ -78,6 +78,11 @@ export class MembersCache implements MembershipEventsListener {
   private fetchedSinceJoin = false;
   private lastFetchAt = -Infinity;
   private readonly lag = new Map<number, number>();
+  /**
+   * Whether the Conversation API said (in its last GetConversation answer) that it announces
+   * membership changes on the consumed topic. Unknown at start: not live until it says so.
+   */
+  private announced = false;
   /** What the last look said; a change of it is reported once. */
   private wasLive = false;
 
@@ -139,6 +144,19 @@ export class MembersCache implements MembershipEventsListener {
     return live;
   }
 
+  /**
+   * What the Conversation API's last answer said: whether it announces every membership change
+   * on the topic this cache's consumer reads. A consumer reading a topic that nobody publishes
+   * to looks live (it fetches, nothing arrives), so without this a Conversation API that does
+   * not publish, or publishes elsewhere, would leave removals unseen for the whole event TTL.
+   */
+  announcedBy(yes: boolean): void {
+    if (yes === this.announced) return;
+    this.announced = yes;
+    if (!yes) this.fallback('the Conversation API does not announce changes on this topic');
+    this.checkLive();
+  }
+
   joined(partitions: number): void {
     // A (re)join starts from the latest offsets: whatever happened meanwhile was not seen.
     this.fallback(`rejoined with ${partitions} partitions`);
@@ -182,6 +200,7 @@ export class MembersCache implements MembershipEventsListener {
   private isLive(): boolean {
     return (
       this.options.eventTtlMs > 0 &&
+      this.announced &&
       this.joinedPartitions > 0 &&
       this.fetchedSinceJoin &&
       this.now() - this.lastFetchAt <= this.options.livenessMs &&
@@ -196,6 +215,7 @@ export class MembersCache implements MembershipEventsListener {
   }
 
   private whyNotLive(): string {
+    if (!this.announced) return 'the Conversation API has not said it announces changes here';
     if (this.joinedPartitions === 0) return 'consumer not in its group';
     if (!this.fetchedSinceJoin) return 'consumer has not fetched yet';
     if (this.now() - this.lastFetchAt > this.options.livenessMs) return 'consumer stopped fetching';
