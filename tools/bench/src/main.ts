@@ -8,6 +8,7 @@
  * with OpenTelemetry tracing on (OTLP http/protobuf to a local receiver that discards), to
  * measure its overhead against a run without.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { ensureInfra, REPO_ROOT } from '@realchat/infra';
 import { createScratchDatabase } from '@realchat/persistence/testing';
@@ -37,6 +38,10 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
   out(
     `benchmarks on ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores`,
   );
+  // The apps run as deployed: with the image's Node flags (heap sizing changes both RSS and CPU),
+  // unless REALCHAT_APP_NODE_ARGS says otherwise (set it to "" for Node's defaults).
+  process.env.REALCHAT_APP_NODE_ARGS ??= imageNodeOptions();
+  out(`apps run with Node flags: ${process.env.REALCHAT_APP_NODE_ARGS || '(none)'}`);
   if (which === 'send' || which === 'all') {
     const receiver = tracing ? await OtlpReceiver.start() : null;
     const env: Record<string, string> = {
@@ -65,6 +70,14 @@ async function main(which = 'all', seconds = Number(args[1] ?? 5)): Promise<void
       out,
       membershipEventsEnv(kafkaBrokers, 'capacity'),
     );
+}
+
+/** The NODE_OPTIONS the Dockerfile sets for every app. */
+function imageNodeOptions(): string {
+  const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const m = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile);
+  if (!m) throw new Error('the Dockerfile sets no NODE_OPTIONS="..."');
+  return m[1];
 }
 
 main(args[0]).catch((e: unknown) => {
