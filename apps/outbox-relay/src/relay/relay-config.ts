@@ -24,6 +24,11 @@ export interface RelayConfig {
   readonly publishTimeoutMs: number;
   /** Most rows read and sent in one batch. */
   readonly batchSize: number;
+  /**
+   * Most batches between read and deleted: with 3, one batch is read ahead while one is sent
+   * and the one before is deleted. Sends stay one at a time. 1: read, send, delete, in turn.
+   */
+  readonly maxInFlightBatches: number;
   /** Polling fallback when no NOTIFY arrives. */
   readonly pollIntervalMs: number;
   /** Failed attempts (the row's own fault) before a row is parked in outbox_dead_letters. */
@@ -42,6 +47,7 @@ const FIXED_DEFAULTS = {
   shardCount: 32,
   leaseMs: 10_000,
   batchSize: 500,
+  maxInFlightBatches: 3,
   pollIntervalMs: 1000,
   maxAttempts: 5,
   backoffMinMs: 200,
@@ -80,6 +86,7 @@ export function validateRelayConfig(c: RelayConfig): string[] {
   atLeast('renewMarginMs', 1);
   atLeast('publishTimeoutMs', 1);
   atLeast('batchSize', 1);
+  atLeast('maxInFlightBatches', 1);
   atLeast('pollIntervalMs', 1);
   atLeast('maxAttempts', 1);
   atLeast('backoffMinMs', 1);
