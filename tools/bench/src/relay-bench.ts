@@ -11,6 +11,12 @@ import { ensureTopic, Stack } from '@realchat/testing';
 import { cpuMs, cpuPerOp, fmt, fmtCpu, openLoop, peakRss, percentiles } from './stats';
 
 const BATCH = Number(process.env.BENCH_RELAY_BATCH ?? 500);
+/** RELAY_MAX_IN_FLIGHT_BATCHES of the relays (unset: the relay's default). */
+const IN_FLIGHT = process.env.BENCH_RELAY_IN_FLIGHT;
+const RELAY_ENV: Record<string, string> = {
+  RELAY_BATCH_SIZE: String(BATCH),
+  ...(IN_FLIGHT ? { RELAY_MAX_IN_FLIGHT_BATCHES: IN_FLIGHT } : {}),
+};
 
 function envelope(conversationId: string, sequence: number): Uint8Array {
   const payload = MessageSentEvent.encode({
@@ -74,7 +80,7 @@ export async function relayBench(
     databaseUrl,
     messageApis: 0,
     topic,
-    relayEnv: { RELAY_BATCH_SIZE: String(BATCH) },
+    relayEnv: RELAY_ENV,
   });
   const db = new Database({ url: databaseUrl, poolSize: 16 });
   try {
@@ -153,7 +159,7 @@ export async function relayBench(
       [sample],
     );
     const started = performance.now();
-    const second = await stack.startRelay({ RELAY_BATCH_SIZE: String(BATCH) });
+    const second = await stack.startRelay(RELAY_ENV);
     let drainCpuMs = 0;
     const { rssMb } = await peakRss({ 'outbox-relay': second.pid }, async () => {
       for (;;) {
@@ -166,7 +172,7 @@ export async function relayBench(
     const drainPerSecond = backlog / ((performance.now() - started) / 1000);
     await client.end();
     out(
-      `  drain of a ${fmt(backlog)}-event backlog (batch ${BATCH}): ${fmt(drainPerSecond)} events/s, relay peak RSS ${fmt(rssMb['outbox-relay'])} MB, relay CPU ${fmt(drainCpuMs / backlog, 3)} ms/event (both include start-up)`,
+      `  drain of a ${fmt(backlog)}-event backlog (batch ${BATCH}, in flight ${IN_FLIGHT ?? 'default'}): ${fmt(drainPerSecond)} events/s, relay peak RSS ${fmt(rssMb['outbox-relay'])} MB, relay CPU ${fmt(drainCpuMs / backlog, 3)} ms/event (both include start-up)`,
     );
 
     const perfTopic = `perf-${randomUUID().slice(0, 8)}`;
