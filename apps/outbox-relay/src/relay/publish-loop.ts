@@ -100,8 +100,8 @@ export class PublishLoop {
         continue;
       }
       if (batch.rows.length === 0) {
-        await pipeline.drain();
-        if (pipeline.takeFailure() !== null) continue; // rows still there: read them again
+        // Deletes may still be running: they need not be awaited before sleeping (a failed
+        // one is taken up at the top of the loop).
         this.resumed(); // nothing waits: no reason to stay not-ready
         await this.idle(signal);
         continue;
