@@ -4,8 +4,11 @@ import type { PendingEvent, ShardLease } from './ports';
 export interface ReadBatch {
   readonly rows: readonly PendingEvent[];
   readonly readUnder: readonly ShardLease[];
-  /** Read while another batch was sent: it waited, so its leases are checked again. */
-  readonly readAhead: boolean;
+  /**
+   * Ends the batch's claim on its shards (ShardsInFlight, taken when it was read): the lease
+   * keeper does not hand a shard over while a batch of it is read, sent or being deleted.
+   */
+  readonly leave: () => void;
 }
 
 /**
@@ -28,12 +31,12 @@ export class BatchPipeline {
 
   constructor(
     private readonly depth: number,
-    private readonly read: (excluding: readonly bigint[]) => Promise<Omit<ReadBatch, 'readAhead'>>,
+    private readonly read: (excluding: readonly bigint[]) => Promise<ReadBatch>,
   ) {}
 
   /** The batch read ahead, else a fresh read. */
   next(): Promise<ReadBatch> {
-    const batch = this.readAhead ?? this.readExcluding(false);
+    const batch = this.readAhead ?? this.readExcluding();
     this.readAhead = null;
     return batch;
   }
@@ -42,7 +45,7 @@ export class BatchPipeline {
   readAheadIfRoom(): void {
     // The batch being sent, the one read ahead and those still being deleted.
     if (this.readAhead !== null || this.deleting.size + 2 > this.depth) return;
-    this.readAhead = this.readExcluding(true);
+    this.readAhead = this.readExcluding();
     this.readAhead.catch(() => undefined); // reported by next() or dropped by drain()
   }
 
@@ -55,6 +58,7 @@ export class BatchPipeline {
         this.deleteFailure ??= e;
       })
       .finally(() => {
+        batch.leave();
         for (const r of batch.rows) this.ids.delete(r.id);
         this.deleting.delete(settled);
       });
@@ -81,14 +85,18 @@ export class BatchPipeline {
   async drain(): Promise<void> {
     const ahead = this.readAhead;
     this.readAhead = null;
-    if (ahead) await ahead.catch(() => undefined);
+    if (ahead)
+      await ahead.then(
+        (dropped) => dropped.leave(),
+        () => undefined,
+      );
     while (this.deleting.size > 0) await Promise.all(this.deleting);
     this.ids.clear();
   }
 
-  private async readExcluding(readAhead: boolean): Promise<ReadBatch> {
+  private async readExcluding(): Promise<ReadBatch> {
     const batch = await this.read([...this.ids]);
     for (const r of batch.rows) this.ids.add(r.id);
-    return { ...batch, readAhead };
+    return batch;
   }
 }

@@ -13,14 +13,12 @@ import {
   type ShardLease,
 } from './ports';
 import type { RelayConfig } from './relay-config';
-import type { ShardsInFlight } from './shards-in-flight';
 import { withTimeout } from './sleep';
 
 export interface BatchDeps {
   readonly source: OutboxSource;
   readonly sink: EventSink;
   readonly leases: LeaseView;
-  readonly inFlight: ShardsInFlight;
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
   readonly config: Pick<
@@ -65,27 +63,14 @@ export class BatchPublisher {
   /**
    * Publishes `rows`, read under `leases` (the usable leases when the batch was read: they
    * fence its acknowledgement). Resolves once the sink answered; the acknowledgement of the
-   * accepted rows goes on in `acknowledged`. Its shards count as in flight until then. A batch
-   * `readAhead` waited behind another send, so only its shards still usable now are sent.
+   * accepted rows goes on in `acknowledged`.
    */
   async publish(
     rows: readonly PendingEvent[],
     leases: readonly ShardLease[],
-    readAhead = false,
   ): Promise<BatchOutcome> {
-    const { inFlight, config } = this.deps;
-    const done = inFlight.enter(rows.map((r) => shardOf(r.keyHash, config.shardCount)));
-    try {
-      // Read ahead, a batch may have waited up to a send: without this check it could go out
-      // after its lease stopped being usable (the fence would still hold, see outbox-relay.md).
-      const under = readAhead ? this.stillUsable(leases) : leases;
-      const { sent, acknowledged } = await this.publishRows(rows, under);
-      acknowledged.then(done, done);
-      return { sent, complete: sent === rows.length, acknowledged };
-    } catch (e) {
-      done();
-      throw e;
-    }
+    const { sent, acknowledged } = await this.publishRows(rows, leases);
+    return { sent, complete: sent === rows.length, acknowledged };
   }
 
   private async publishRows(

@@ -7,6 +7,7 @@ import { BatchPipeline, type ReadBatch } from './batch-pipeline';
 import type { LeaseView } from './lease-keeper';
 import { isPublishError, type EventSink, type OutboxSource, PublishError } from './ports';
 import type { RelayConfig } from './relay-config';
+import type { ShardsInFlight } from './shards-in-flight';
 import { settlesWithin, sleep, withTimeout } from './sleep';
 
 export interface LoopDeps {
@@ -14,6 +15,7 @@ export interface LoopDeps {
   readonly sink: EventSink;
   readonly leases: LeaseView;
   readonly batches: BatchPublisher;
+  readonly inFlight: ShardsInFlight;
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
   readonly config: Pick<
@@ -100,6 +102,7 @@ export class PublishLoop {
         continue;
       }
       if (batch.rows.length === 0) {
+        batch.leave();
         // Deletes may still be running: they need not be awaited before sleeping (a failed
         // one is taken up at the top of the loop).
         this.resumed(); // nothing waits: no reason to stay not-ready
@@ -108,7 +111,7 @@ export class PublishLoop {
       }
       pipeline.readAheadIfRoom();
       try {
-        const outcome = await batches.publish(batch.rows, batch.readUnder, batch.readAhead);
+        const outcome = await batches.publish(batch.rows, batch.readUnder);
         pipeline.acknowledging(batch, outcome.acknowledged);
         if (outcome.sent > 0) this.resumed();
         this.brokerFailures = 0;
@@ -122,6 +125,7 @@ export class PublishLoop {
         } else await pipeline.makeRoom();
       } catch (e) {
         // Nothing read ahead is sent: the next read starts from this batch's first row.
+        batch.leave();
         await pipeline.drain();
         if (isPublishError(e, 'broker')) await this.brokerDown(e);
         else await this.databaseTrouble(e, signal);
@@ -133,8 +137,8 @@ export class PublishLoop {
   }
 
   /** One read of the usable shards' oldest rows, leaving out the rows still in flight. */
-  private async read(excluding: readonly bigint[]): Promise<Omit<ReadBatch, 'readAhead'>> {
-    const { source, leases, config } = this.deps;
+  private async read(excluding: readonly bigint[]): Promise<ReadBatch> {
+    const { source, leases, inFlight, config } = this.deps;
     const readUnder = leases.usable();
     // A commit notified from now on is seen by this read or wakes the next idle().
     this.woken = false;
@@ -143,7 +147,8 @@ export class PublishLoop {
       config.batchSize,
       excluding,
     );
-    return { rows, readUnder };
+    const leave = inFlight.enter(rows.map((r) => shardOf(r.keyHash, config.shardCount)));
+    return { rows, readUnder, leave };
   }
 
   private async brokerDown(e: PublishError): Promise<void> {

@@ -73,9 +73,11 @@ export class OutboxStore {
             }
           : {
               // Unnamed on purpose: planned with the array's values, PostgreSQL hashes the
-              // excluded ids (a generic plan of a named statement would compare each row with
-              // every excluded id).
-              text: `SELECT ${PENDING_COLUMNS} FROM outbox
+              // excluded ids (0.7 ms for 1,000 of them over a 50,000-row backlog; the generic
+              // plan of a named statement compares each row with every id: 16-29 ms). The
+              // comment names it like the prepared read, for pg_stat_activity and for tests
+              // that recognise the relay's reads on the wire (relay-fencing.spec.ts).
+              text: `/* outbox_pending_excluding */ SELECT ${PENDING_COLUMNS} FROM outbox
                      WHERE ${where} AND NOT (id = ANY($4::bigint[])) ORDER BY id LIMIT $3::int`,
               values: [this.shardCount, shards, limit, excluding.map(String)],
             },
