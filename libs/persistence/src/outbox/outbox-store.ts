@@ -62,13 +62,12 @@ export class OutboxStore {
     excluding: readonly bigint[] = [],
   ): Promise<PendingEvent[]> {
     if (shards.length === 0) return [];
-    const where = `${shardOfSql('key_hash', '$1::int')} = ANY($2::int[])`;
     return withDatabase('reading the outbox', async () => {
       const { rows } = await this.db.pool.query<PendingRow>(
         excluding.length === 0
           ? {
               name: 'outbox_pending',
-              text: `SELECT ${PENDING_COLUMNS} FROM outbox WHERE ${where} ORDER BY id LIMIT $3::int`,
+              text: `SELECT ${PENDING_COLUMNS} FROM outbox WHERE ${shardOfSql('key_hash', '$1::int')} = ANY($2::int[]) ORDER BY id LIMIT $3::int`,
               values: [this.shardCount, shards, limit],
             }
           : {
@@ -78,7 +77,7 @@ export class OutboxStore {
               // comment names it like the prepared read, for pg_stat_activity and for tests
               // that recognise the relay's reads on the wire (relay-fencing.spec.ts).
               text: `/* outbox_pending_excluding */ SELECT ${PENDING_COLUMNS} FROM outbox
-                     WHERE ${where} AND NOT (id = ANY($4::bigint[])) ORDER BY id LIMIT $3::int`,
+                     WHERE ${shardOfSql('key_hash', '$1::int')} = ANY($2::int[]) AND NOT (id = ANY($4::bigint[])) ORDER BY id LIMIT $3::int`,
               values: [this.shardCount, shards, limit, excluding.map(String)],
             },
       );
