@@ -25,8 +25,9 @@ export interface RelayConfig {
   /** Most rows read and sent in one batch. */
   readonly batchSize: number;
   /**
-   * Most batches between read and deleted: with 3, one batch is read ahead while one is sent
-   * and the one before is deleted. Sends stay one at a time. 1: read, send, delete, in turn.
+   * Most batches between read and deleted. 2: the previous batch is deleted while the next one
+   * is read and sent; 3: the next one is also read while one is sent. Sends stay one at a time.
+   * 1: read, send, delete, in turn.
    */
   readonly maxInFlightBatches: number;
   /** Polling fallback when no NOTIFY arrives. */
@@ -47,7 +48,7 @@ const FIXED_DEFAULTS = {
   shardCount: 32,
   leaseMs: 10_000,
   batchSize: 500,
-  maxInFlightBatches: 3,
+  maxInFlightBatches: 2,
   pollIntervalMs: 1000,
   maxAttempts: 5,
   backoffMinMs: 200,
