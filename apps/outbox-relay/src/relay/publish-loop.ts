@@ -109,7 +109,8 @@ export class PublishLoop {
         await this.idle(signal);
         continue;
       }
-      pipeline.readAheadIfRoom();
+      const backlog = batch.rows.length >= this.deps.config.batchSize;
+      pipeline.readAheadIfRoom(backlog);
       try {
         const outcome = await batches.publish(batch.rows, batch.readUnder);
         pipeline.acknowledging(batch, outcome.acknowledged);
@@ -122,7 +123,7 @@ export class PublishLoop {
           // Only failing rows (or none of our shards any more): retry after the poll interval,
           // not in a tight loop that would spend a poison row's attempts within milliseconds.
           if (outcome.sent === 0) await this.idle(signal);
-        } else await pipeline.makeRoom();
+        } else await pipeline.makeRoom(backlog);
       } catch (e) {
         // Nothing read ahead is sent: the next read starts from this batch's first row.
         batch.leave();

@@ -30,6 +30,9 @@ interface PendingRow {
   attempts: number;
 }
 
+/** Up to this many excluded ids the read ahead runs as a prepared statement (see pending()). */
+const PREPARED_EXCLUDING_MAX = 64;
+
 const PENDING_COLUMNS = `id, event_id, conversation_id, key_hash, event_type, schema_version, payload,
   traceparent, created_at, attempts`;
 
@@ -71,11 +74,14 @@ export class OutboxStore {
               values: [this.shardCount, shards, limit],
             }
           : {
-              // Unnamed on purpose: planned with the array's values, PostgreSQL hashes the
-              // excluded ids (0.7 ms for 1,000 of them over a 50,000-row backlog; the generic
-              // plan of a named statement compares each row with every id: 16-29 ms). The
-              // comment names it like the prepared read, for pg_stat_activity and for tests
-              // that recognise the relay's reads on the wire (relay-fencing.spec.ts).
+              // Few ids (a trickle of single rows): a prepared statement, planned once. Many
+              // ids (a backlog): unnamed, so that PostgreSQL plans it with the array's values
+              // and hashes them (0.7 ms for 1,000 ids over a 50,000-row backlog; a generic
+              // plan compares each row with every id: 16-29 ms). Either way the name is in a
+              // comment too, for pg_stat_activity and for tests that recognise the relay's
+              // reads on the wire (relay-fencing.spec.ts).
+              name:
+                excluding.length <= PREPARED_EXCLUDING_MAX ? 'outbox_pending_excluding' : undefined,
               text: `/* outbox_pending_excluding */ SELECT ${PENDING_COLUMNS} FROM outbox
                      WHERE ${shardOfSql('key_hash', '$1::int')} = ANY($2::int[]) AND NOT (id = ANY($4::bigint[])) ORDER BY id LIMIT $3::int`,
               values: [this.shardCount, shards, limit, excluding.map(String)],
