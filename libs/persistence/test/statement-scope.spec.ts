@@ -116,6 +116,13 @@ describe('statements on messages and outbox', () => {
         )
       ).filter((r) => r.conversationId === c);
       expect(rows).toHaveLength(4); // two sends, an edit and a deletion
+      // The relay's read ahead, which leaves out the rows in flight.
+      const ahead = await outbox.pending(
+        held.map((l) => l.shard),
+        1000,
+        [rows[0].id],
+      );
+      expect(ahead.some((r) => r.id === rows[0].id)).toBe(false);
       expect(await outbox.recordFailure(rows[0], 'poison')).toBe(1);
       await outbox.park(rows[0]);
       expect(await outbox.requeue([rows[0].id])).toBe(1);

@@ -13,14 +13,12 @@ import {
   type ShardLease,
 } from './ports';
 import type { RelayConfig } from './relay-config';
-import type { ShardsInFlight } from './shards-in-flight';
 import { withTimeout } from './sleep';
 
 export interface BatchDeps {
   readonly source: OutboxSource;
   readonly sink: EventSink;
   readonly leases: LeaseView;
-  readonly inFlight: ShardsInFlight;
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
   readonly config: Pick<
@@ -32,6 +30,23 @@ export interface BatchDeps {
 interface Item {
   readonly row: PendingEvent;
   readonly record: OutboxRecord;
+}
+
+/** What became of one batch. */
+export interface BatchOutcome {
+  /** Rows the sink accepted (0: every row failed, or none of its shards is usable any more). */
+  readonly sent: number;
+  /**
+   * Every row was accepted. When false, batches read after this one must not be sent: they
+   * may hold later rows of a conversation whose row here was not (docs/outbox-relay.md
+   * "Pipelining").
+   */
+  readonly complete: boolean;
+  /**
+   * Settles once the accepted rows were acknowledged (deleted); rejects when PostgreSQL
+   * failed. The relay sends the next batch without waiting for it.
+   */
+  readonly acknowledged: Promise<void>;
 }
 
 /**
@@ -47,23 +62,21 @@ export class BatchPublisher {
 
   /**
    * Publishes `rows`, read under `leases` (the usable leases when the batch was read: they
-   * fence its acknowledgement). Returns how many rows were sent (0: every row failed, or its
-   * shard is no longer usable).
+   * fence its acknowledgement). Resolves once the sink answered; the acknowledgement of the
+   * accepted rows goes on in `acknowledged`.
    */
-  async publish(rows: readonly PendingEvent[], leases: readonly ShardLease[]): Promise<number> {
-    const { inFlight, config } = this.deps;
-    const done = inFlight.enter(rows.map((r) => shardOf(r.keyHash, config.shardCount)));
-    try {
-      return await this.publishRows(rows, leases);
-    } finally {
-      done();
-    }
+  async publish(
+    rows: readonly PendingEvent[],
+    leases: readonly ShardLease[],
+  ): Promise<BatchOutcome> {
+    const { sent, acknowledged } = await this.publishRows(rows, leases);
+    return { sent, complete: sent === rows.length, acknowledged };
   }
 
   private async publishRows(
     rows: readonly PendingEvent[],
     readUnder: readonly ShardLease[],
-  ): Promise<number> {
+  ): Promise<{ sent: number; acknowledged: Promise<void> }> {
     const blocked = new Set<string>(); // conversations with a failing row: later rows wait
     const sendable: Item[] = [];
     for (const row of rows) {
@@ -76,23 +89,28 @@ export class BatchPublisher {
         sendable.push({ row, record: { key: row.conversationId, value: row.payload, headers } });
     }
     try {
-      return await this.send(sendable, readUnder);
+      const sending = await this.send(sendable, readUnder);
+      return { sent: sending.length, acknowledged: this.acknowledge(sending, readUnder) };
     } catch (e) {
       if (!isPublishError(e, 'record')) throw e;
       // One record is unpublishable: send one by one, in order, to find it. This can take
-      // many sends, so each one goes out only while its shard is still usable.
+      // many sends, so each one goes out only while its shard is still usable, and each is
+      // acknowledged before the next (this rare path does not pipeline).
       let sent = 0;
       for (const item of sendable) {
         if (blocked.has(item.row.conversationId)) continue;
         try {
-          sent += await this.send([item], this.stillUsable(readUnder));
+          const usable = this.stillUsable(readUnder);
+          const one = await this.send([item], usable);
+          await this.acknowledge(one, usable);
+          sent += one.length;
         } catch (e2) {
           if (!isPublishError(e2, 'record')) throw e2;
           blocked.add(item.row.conversationId);
           await this.rowFailed(item.row, e2.message);
         }
       }
-      return sent;
+      return { sent, acknowledged: Promise.resolve() };
     }
   }
 
@@ -102,15 +120,12 @@ export class BatchPublisher {
     return leases.filter((l) => now.get(l.shard) === l.epoch);
   }
 
-  /**
-   * Sends the items of shards in `under`, bounded by publishTimeoutMs, then acknowledges them
-   * under those leases (fencing: rows of a lease that moved on meanwhile are not deleted).
-   */
-  private async send(items: readonly Item[], under: readonly ShardLease[]): Promise<number> {
-    const { source, sink, leases, metrics, logger, config } = this.deps;
-    const usable = new Map(under.map((l) => [l.shard, l]));
+  /** Sends the items of shards in `under`, bounded by publishTimeoutMs; returns those sent. */
+  private async send(items: readonly Item[], under: readonly ShardLease[]): Promise<Item[]> {
+    const { sink, metrics, config } = this.deps;
+    const usable = new Set(under.map((l) => l.shard));
     const sending = items.filter((i) => usable.has(shardOf(i.row.keyHash, config.shardCount)));
-    if (sending.length === 0) return 0;
+    if (sending.length === 0) return sending;
     await withTimeout(
       sink.publish(sending.map((i) => i.record)),
       config.publishTimeoutMs,
@@ -120,24 +135,33 @@ export class BatchPublisher {
     metrics.batchSize.observe(sending.length);
     for (const { row } of sending)
       metrics.commitToAck.observe((ackedAt - row.createdAt.getTime()) / 1000);
+    return sending;
+  }
+
+  /**
+   * Deletes sent rows under the leases they were sent under (fencing: rows of a lease that
+   * moved on meanwhile are not deleted, the new owner sends them again).
+   */
+  private async acknowledge(sent: readonly Item[], under: readonly ShardLease[]): Promise<void> {
+    if (sent.length === 0) return;
+    const { source, leases, metrics, logger, config } = this.deps;
     const acknowledged = await source.acknowledge(
-      sending.map((i) => i.row.id),
-      [...usable.values()],
+      sent.map((i) => i.row.id),
+      under,
       config.replicaId,
     );
     // Count what left the outbox: rows this replica could not acknowledge are sent again.
     metrics.published.inc(acknowledged);
-    if (acknowledged < sending.length) {
-      metrics.unacknowledged.inc(sending.length - acknowledged);
-      leases.suspend(usable.keys());
+    if (acknowledged < sent.length) {
+      metrics.unacknowledged.inc(sent.length - acknowledged);
+      leases.suspend(under.map((l) => l.shard));
       // Our lease moved on while publishing: the new owner will publish these rows again
       // (same event-id), which at-least-once delivery allows.
       logger.warn(
-        { published: sending.length, acknowledged },
+        { published: sent.length, acknowledged },
         'lease lost during a batch; rows will be re-sent by the new owner',
       );
     }
-    return sending.length;
   }
 
   private async rowFailed(row: PendingEvent, error: string): Promise<void> {

@@ -12,8 +12,15 @@ export type { OutboxRowRef, PendingEvent, ShardLease };
 
 /** The outbox as the relay reads and acknowledges it (OutboxStore). */
 export interface OutboxSource {
-  /** The oldest pending rows of `shards`, in id order (commit order per conversation). */
-  pending(shards: readonly number[], limit: number): Promise<PendingEvent[]>;
+  /**
+   * The oldest pending rows of `shards`, in id order (commit order per conversation), leaving
+   * out the rows `excluding` (rows of batches still in flight: the pipeline reads ahead).
+   */
+  pending(
+    shards: readonly number[],
+    limit: number,
+    excluding?: readonly bigint[],
+  ): Promise<PendingEvent[]>;
   /**
    * Deletes published rows, but only those of shards still held at the epoch in `leases`
    * (fencing). Returns how many rows were deleted.

@@ -3,15 +3,11 @@ import { isDatabaseUnavailable } from '@realchat/persistence';
 import type { Logger } from 'pino';
 import type { RelayMetrics } from '../metrics';
 import type { BatchPublisher } from './batch';
+import { BatchPipeline, type ReadBatch } from './batch-pipeline';
 import type { LeaseView } from './lease-keeper';
-import {
-  isPublishError,
-  type EventSink,
-  type OutboxSource,
-  type PendingEvent,
-  PublishError,
-} from './ports';
+import { isPublishError, type EventSink, type OutboxSource, PublishError } from './ports';
 import type { RelayConfig } from './relay-config';
+import type { ShardsInFlight } from './shards-in-flight';
 import { settlesWithin, sleep, withTimeout } from './sleep';
 
 export interface LoopDeps {
@@ -19,6 +15,7 @@ export interface LoopDeps {
   readonly sink: EventSink;
   readonly leases: LeaseView;
   readonly batches: BatchPublisher;
+  readonly inFlight: ShardsInFlight;
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
   readonly config: Pick<
@@ -29,6 +26,7 @@ export interface LoopDeps {
     | 'backoffMinMs'
     | 'backoffMaxMs'
     | 'publishTimeoutMs'
+    | 'maxInFlightBatches'
   >;
 }
 
@@ -46,7 +44,13 @@ export class PublishLoop {
   /** When the current pause began (first failed send), null while Kafka takes our writes. */
   private pausedSince: number | null = null;
 
-  constructor(private readonly deps: LoopDeps) {}
+  private readonly pipeline: BatchPipeline;
+
+  constructor(private readonly deps: LoopDeps) {
+    this.pipeline = new BatchPipeline(deps.config.maxInFlightBatches, (excluding) =>
+      this.read(excluding),
+    );
+  }
 
   /** Wakes the loop for a committed row of `keyHash` (any row when omitted), if ours. */
   notify(keyHash?: number): void {
@@ -68,43 +72,84 @@ export class PublishLoop {
     return this.pausedSince !== null;
   }
 
-  /** Publishes until `signal` aborts; the batch in flight is finished first. */
+  /**
+   * Publishes until `signal` aborts; the batches in flight are finished first. Up to
+   * maxInFlightBatches batches are between read and deleted (BatchPipeline), but one send at a
+   * time: a batch is sent only after the one before it was accepted in full, so a failed batch
+   * never lets a later one of its shards reach Kafka or be deleted ahead of it.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    const { source, sink, leases, batches, config } = this.deps;
+    const { sink, batches, logger } = this.deps;
+    const pipeline = this.pipeline;
     while (!signal.aborted) {
+      const deleteFailure = pipeline.takeFailure();
+      if (deleteFailure) {
+        await pipeline.drain();
+        await this.databaseTrouble(deleteFailure, signal);
+        continue;
+      }
       if (!sink.connected) {
+        await pipeline.drain();
         await this.reconnectBroker(signal);
         continue;
       }
-      let rows: PendingEvent[];
-      const readUnder = leases.usable();
+      let batch: ReadBatch;
       try {
-        this.woken = false;
-        rows = await source.pending(
-          readUnder.map((l) => l.shard),
-          config.batchSize,
-        );
+        batch = await pipeline.next();
       } catch (e) {
+        await pipeline.drain();
         await this.databaseTrouble(e, signal);
         continue;
       }
-      if (rows.length === 0) {
+      if (batch.rows.length === 0) {
+        batch.leave();
+        // Deletes may still be running: they need not be awaited before sleeping (a failed
+        // one is taken up at the top of the loop).
         this.resumed(); // nothing waits: no reason to stay not-ready
         await this.idle(signal);
         continue;
       }
+      const backlog = batch.rows.length >= this.deps.config.batchSize;
+      pipeline.readAheadIfRoom(backlog);
       try {
-        const sent = await batches.publish(rows, readUnder);
-        if (sent > 0) this.resumed();
+        const outcome = await batches.publish(batch.rows, batch.readUnder);
+        pipeline.acknowledging(batch, outcome.acknowledged);
+        if (outcome.sent > 0) this.resumed();
         this.brokerFailures = 0;
-        // Only failing rows (or none of our shards any more): retry after the poll interval,
-        // not in a tight loop that would spend a poison row's attempts within milliseconds.
-        if (sent === 0) await this.idle(signal);
+        if (!outcome.complete) {
+          // The batch read ahead may hold later rows of a conversation whose row was not sent
+          // here: drop it and read again from the oldest row left.
+          await pipeline.drain();
+          // Only failing rows (or none of our shards any more): retry after the poll interval,
+          // not in a tight loop that would spend a poison row's attempts within milliseconds.
+          if (outcome.sent === 0) await this.idle(signal);
+        } else await pipeline.makeRoom(backlog);
       } catch (e) {
+        // Nothing read ahead is sent: the next read starts from this batch's first row.
+        batch.leave();
+        await pipeline.drain();
         if (isPublishError(e, 'broker')) await this.brokerDown(e);
         else await this.databaseTrouble(e, signal);
       }
     }
+    await pipeline.drain();
+    if (pipeline.takeFailure())
+      logger.warn('rows published while stopping could not be deleted; they will be re-sent');
+  }
+
+  /** One read of the usable shards' oldest rows, leaving out the rows still in flight. */
+  private async read(excluding: readonly bigint[]): Promise<ReadBatch> {
+    const { source, leases, inFlight, config } = this.deps;
+    const readUnder = leases.usable();
+    // A commit notified from now on is seen by this read or wakes the next idle().
+    this.woken = false;
+    const rows = await source.pending(
+      readUnder.map((l) => l.shard),
+      config.batchSize,
+      excluding,
+    );
+    const leave = inFlight.enter(rows.map((r) => shardOf(r.keyHash, config.shardCount)));
+    return { rows, readUnder, leave };
   }
 
   private async brokerDown(e: PublishError): Promise<void> {

@@ -24,6 +24,12 @@ export interface RelayConfig {
   readonly publishTimeoutMs: number;
   /** Most rows read and sent in one batch. */
   readonly batchSize: number;
+  /**
+   * Most batches between read and deleted. 2: the previous batch is deleted while the next one
+   * is read and sent; 3: the next one is also read while one is sent. Sends stay one at a time.
+   * 1: read, send, delete, in turn.
+   */
+  readonly maxInFlightBatches: number;
   /** Polling fallback when no NOTIFY arrives. */
   readonly pollIntervalMs: number;
   /** Failed attempts (the row's own fault) before a row is parked in outbox_dead_letters. */
@@ -42,6 +48,7 @@ const FIXED_DEFAULTS = {
   shardCount: 32,
   leaseMs: 10_000,
   batchSize: 500,
+  maxInFlightBatches: 2,
   pollIntervalMs: 1000,
   maxAttempts: 5,
   backoffMinMs: 200,
@@ -80,6 +87,7 @@ export function validateRelayConfig(c: RelayConfig): string[] {
   atLeast('renewMarginMs', 1);
   atLeast('publishTimeoutMs', 1);
   atLeast('batchSize', 1);
+  atLeast('maxInFlightBatches', 1);
   atLeast('pollIntervalMs', 1);
   atLeast('maxAttempts', 1);
   atLeast('backoffMinMs', 1);

@@ -12,7 +12,7 @@ export interface FakeRow extends PendingEvent {
 /**
  * The outbox in memory, with OutboxStore's semantics: pending rows of the given shards in id
  * order, acknowledge fenced by the lease table, attempts and parking. `timeline` records
- * parks (for order assertions together with the sink's publishes).
+ * parks and deletes ("ack <event id>"), for order assertions together with the sink's publishes.
  */
 export class FakeOutbox implements OutboxSource {
   readonly rows: FakeRow[] = [];
@@ -22,6 +22,8 @@ export class FakeOutbox implements OutboxSource {
   pendingCalls = 0;
   /** Runs inside each pending() call (tests freeze the reader there). */
   beforePending: () => Promise<void> = async () => undefined;
+  /** Runs inside each acknowledge() call before anything is deleted (tests delay deletes). */
+  beforeAcknowledge: (ids: readonly bigint[]) => Promise<void> = async () => undefined;
   private nextId = 1n;
 
   constructor(
@@ -52,12 +54,17 @@ export class FakeOutbox implements OutboxSource {
     return eventId;
   }
 
-  async pending(shards: readonly number[], limit: number): Promise<PendingEvent[]> {
+  async pending(
+    shards: readonly number[],
+    limit: number,
+    excluding: readonly bigint[] = [],
+  ): Promise<PendingEvent[]> {
     this.pendingCalls++;
     await this.beforePending();
     const wanted = new Set(shards);
+    const skip = new Set(excluding);
     return this.rows
-      .filter((r) => wanted.has(shardOf(r.keyHash, this.shardCount)))
+      .filter((r) => wanted.has(shardOf(r.keyHash, this.shardCount)) && !skip.has(r.id))
       .slice(0, limit)
       .map((r) => ({ ...r }));
   }
@@ -67,15 +74,17 @@ export class FakeOutbox implements OutboxSource {
     leases: readonly ShardLease[],
     replicaId: string,
   ): Promise<number> {
+    await this.beforeAcknowledge(ids);
     const idSet = new Set(ids);
-    const before = this.rows.length;
+    const deleted: FakeRow[] = [];
     for (let i = this.rows.length - 1; i >= 0; i--) {
       const r = this.rows[i];
       if (!idSet.has(r.id)) continue;
       const lease = leases.find((l) => l.shard === shardOf(r.keyHash, this.shardCount));
-      if (lease && this.table.holds(replicaId, lease)) this.rows.splice(i, 1);
+      if (lease && this.table.holds(replicaId, lease)) deleted.unshift(...this.rows.splice(i, 1));
     }
-    return before - this.rows.length;
+    for (const r of deleted) this.timeline.push(`ack ${r.eventId}`);
+    return deleted.length;
   }
 
   async recordFailure({ id }: { id: bigint }, error: string): Promise<number> {

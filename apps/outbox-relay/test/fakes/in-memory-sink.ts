@@ -16,6 +16,13 @@ export class InMemorySink implements EventSink {
   hang = false;
   /** Runs at the start of each publish (tests take a lease away mid-batch). */
   beforePublish: (records: readonly OutboxRecord[]) => void = () => undefined;
+  /**
+   * Awaited after beforePublish, while the publish is in flight: tests hold a send here (and
+   * may reject it) to see what the relay does meanwhile.
+   */
+  whilePublishing: (records: readonly OutboxRecord[]) => Promise<void> = async () => undefined;
+  /** Publishes started and not yet answered. */
+  publishing = 0;
   private isConnected = false;
 
   constructor(
@@ -37,6 +44,12 @@ export class InMemorySink implements EventSink {
   async publish(records: readonly OutboxRecord[]): Promise<void> {
     this.calls.push(records.map((r) => r.headers['event-id']));
     this.beforePublish(records);
+    this.publishing++;
+    try {
+      await this.whilePublishing(records);
+    } finally {
+      this.publishing--;
+    }
     if (!this.isConnected) throw new PublishError('broker', 'not connected (fake)');
     if (this.down) throw new PublishError('broker', 'broker unreachable (fake)');
     if (this.hang) return new Promise(() => undefined);
