@@ -1,4 +1,4 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { DomainError } from '@realchat/domain';
 import type { Logger } from 'pino';
 import { rejectIfMalformed } from './grpc-malformed';
@@ -53,8 +53,27 @@ export async function handlersSettled(): Promise<void> {
 }
 
 /**
+ * How much before the client's deadline the server answers DEADLINE_EXCEEDED itself: a tenth of
+ * the time left when the call arrives, between 2 and 25 ms.
+ *
+ * Why answer first: a client whose deadline fires before the answer cancels the call with an
+ * HTTP/2 RST_STREAM, and Node's HTTP/2 server (nghttp2's rapid-reset protection: a burst of
+ * 1,000 resets, then 33 per second, not configurable in Node 20) closes the whole connection
+ * with INTERNAL_ERROR once a client has sent too many, failing every other call on it with
+ * INTERNAL. Under overload with short deadlines that is what happened (docs/operations.md).
+ * A call the server has already answered is not reset.
+ */
+export function deadlineMarginMs(leftMs: number): number {
+  return Math.min(25, Math.max(2, leftMs / 10));
+}
+
+/**
  * Adapts an async handler to grpc-js: the result or the mapped error status goes back to the
- * client; unexpected errors are logged with their stack and become INTERNAL.
+ * client; unexpected errors are logged with their stack and become INTERNAL. With a client
+ * deadline, the handler sees a deadline a margin earlier (deadlineMarginMs), and the call is
+ * answered DEADLINE_EXCEEDED then if the handler has not finished: the client is told before
+ * its own timer cancels the call, and nothing new starts after that (use cases check the
+ * deadline before each step).
  */
 export function unary<Req, Res>(
   method: string,
@@ -62,14 +81,37 @@ export function unary<Req, Res>(
   handler: (request: Req, ctx: CallContext) => Promise<Res>,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
-    const ctx = callContext(call as ServerUnaryCall<unknown, unknown>);
+    let ctx = callContext(call as ServerUnaryCall<unknown, unknown>);
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
+    const answer: sendUnaryData<Res> = (err, res) => {
+      if (answered) return; // the deadline answer went first; the late result is dropped
+      answered = true;
+      clearTimeout(timer);
+      callback(err, res);
+    };
+    if (ctx.deadline) {
+      const left = ctx.deadline.getTime() - Date.now();
+      const answerAt = ctx.deadline.getTime() - deadlineMarginMs(left);
+      ctx = { ...ctx, deadline: new Date(answerAt) };
+      timer = setTimeout(
+        () => {
+          logger.debug({ method }, 'deadline reached before the call finished');
+          answer({
+            code: status.DEADLINE_EXCEEDED,
+            details: `${method} did not finish before the deadline; a change it was making may still complete (retry with the same idempotency key)`,
+          });
+        },
+        Math.max(0, answerAt - Date.now()),
+      );
+    }
     const work = Promise.resolve()
       .then(() => {
         rejectIfMalformed(call.request);
         return handler(call.request, ctx);
       })
       .then(
-        (res) => callback(null, res),
+        (res) => answer(null, res),
         (e: unknown) => {
           const st = toStatus(e);
           if (st.internal) logger.error({ err: e, method }, 'unexpected error');
@@ -79,7 +121,7 @@ export function unary<Req, Res>(
           ) {
             logger.warn({ method, kind: e.kind, cause: String(e.cause ?? '') }, e.message);
           } else logger.debug({ method, code: st.code, details: st.details }, 'request refused');
-          callback({ code: st.code, details: st.details, metadata: st.metadata });
+          answer({ code: st.code, details: st.details, metadata: st.metadata });
         },
       );
     inFlight.add(work);
