@@ -53,6 +53,12 @@ describe('outbox relay fencing', () => {
     const stale = await stack.startRelay({
       DATABASE_URL: pg.toString(),
       RELAY_REPLICA_ID: 'stale',
+      // One batch at a time, so that the freeze lands on a read with no send in flight. With a
+      // batch read ahead, the freeze can stop a read while the previous batch is being sent; on
+      // waking, that send's timer has expired, and the relay drains as after a broker failure
+      // instead of reaching the fenced acknowledgement this test is about (a flake seen once in
+      // a full CI run). Batches read ahead are acknowledged through the same fenced delete.
+      RELAY_MAX_IN_FLIGHT_BATCHES: '1',
     });
     // Armed at once, while most of the backlog is still waiting (the replica drains it in
     // batches of 50), so that the batch it asks for is not empty.
