@@ -16,3 +16,4 @@ export * from './auth';
 export * from './grpc-limits';
 export * from './redact';
 export * from './kafka-security';
+export * from './topic-replication';

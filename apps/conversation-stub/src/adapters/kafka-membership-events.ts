@@ -10,7 +10,7 @@ import {
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { MembershipChanged, MembershipEvents } from '../app/membership-events';
-import { kafkaClientSecurity, type KafkaSecurity } from '@realchat/platform';
+import { kafkaClientSecurity, topicReplication, type KafkaSecurity } from '@realchat/platform';
 
 export interface KafkaMembershipEventsOptions extends KafkaSecurity {
   readonly brokers: string[];
@@ -138,7 +138,11 @@ export class KafkaMembershipEvents implements MembershipEvents {
       await admin.connect();
       if (!(await admin.listTopics()).includes(this.options.topic)) {
         const { brokers } = await admin.describeCluster();
-        const replicationFactor = Math.min(3, brokers.length);
+        // Derived from the cluster, as the relay does when nothing is configured.
+        const { replicationFactor, minInsyncReplicas } = topicReplication(brokers.length, {
+          replicationFactor: 0,
+          minInsyncReplicas: 0,
+        });
         await admin
           .createTopics({
             waitForLeaders: true,
@@ -150,7 +154,7 @@ export class KafkaMembershipEvents implements MembershipEvents {
                 configEntries: [
                   {
                     name: 'min.insync.replicas',
-                    value: String(replicationFactor >= 3 ? 2 : 1),
+                    value: String(minInsyncReplicas),
                   },
                 ],
               },

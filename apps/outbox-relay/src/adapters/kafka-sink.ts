@@ -1,17 +1,16 @@
 import { Admin, CompressionTypes, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import { kafkaClientSecurity, type KafkaSecurity } from '@realchat/platform';
 import type { Logger } from 'pino';
 import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
 import { classifyKafkaError } from './kafka-errors';
 import { startProduceSpans } from './produce-spans';
-import { topicReplication } from './topic-replication';
+import { kafkaClientSecurity, topicReplication, type KafkaSecurity } from '@realchat/platform';
 
 export interface KafkaSinkOptions extends KafkaSecurity {
   readonly brokers: string[];
   readonly clientId: string;
   readonly topic: string;
   readonly topicPartitions: number;
-  /** Replication factor of a new topic; 0: min(3, brokers) (see topic-replication.ts). */
+  /** Replication factor of a new topic; 0: min(3, brokers) (libs/platform topic-replication.ts). */
   readonly topicReplicationFactor: number;
   /** min.insync.replicas of a new topic; 0: 2 with 3+ replicas, else 1. */
   readonly topicMinInsyncReplicas?: number;

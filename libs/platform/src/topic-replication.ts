@@ -1,4 +1,4 @@
-/** How the relay's topic is replicated when the relay creates it. */
+/** How a topic is replicated when an app creates it (the relay's events, the stub's membership events). */
 export interface TopicReplication {
   readonly replicationFactor: number;
   readonly minInsyncReplicas: number;

@@ -1,4 +1,4 @@
-import { topicReplication } from '../src/adapters/topic-replication';
+import { topicReplication } from '../src/topic-replication';
 
 describe('topicReplication', () => {
   it.each([
