@@ -201,15 +201,13 @@ export class Message {
   /** What clients may see: a tombstone (no content, no metadata) once deleted. */
   view(): MessageView {
     const p = this.props;
-    const deleted = p.deletion !== null;
     return {
       id: p.id,
       conversationId: p.conversationId,
       senderUserId: p.senderUserId,
       sequence: p.sequence,
       messageType: p.messageType,
-      content: deleted ? '' : (p.content ?? ''),
-      metadataJson: deleted ? '' : (p.metadataJson ?? ''),
+      ...visibleContent(p.deletion !== null, p.content, p.metadataJson),
       sentAt: p.sentAt,
       deletedAt: p.deletion?.deletedAt ?? null,
       deletionMode: p.deletion?.mode ?? null,
@@ -218,6 +216,20 @@ export class Message {
       editSequence: p.edit?.sequence ?? 0,
     };
   }
+}
+
+/**
+ * The content and metadata clients may see: none once the message is deleted (a tombstone),
+ * whatever the row still holds. The one place of this rule (Message.view(), sync pages).
+ */
+export function visibleContent(
+  deleted: boolean,
+  content: string | null,
+  metadataJson: string | null,
+): { content: string; metadataJson: string } {
+  return deleted
+    ? { content: '', metadataJson: '' }
+    : { content: content ?? '', metadataJson: metadataJson ?? '' };
 }
 
 /** A message as served to clients. */

@@ -1,6 +1,6 @@
 import { Violations } from './errors';
 import { checkId } from './ids';
-import { DeletionMode, Message, MessageView } from './message';
+import { DeletionMode, Message, MessageView, visibleContent } from './message';
 
 /** page_size 0 means this. */
 const DEFAULT_PAGE_SIZE = 100;
@@ -167,17 +167,15 @@ export function buildSyncPage(query: SyncQuery, read: SyncRead): SyncPage {
   };
 }
 
-/** What clients may see (the rule of Message.view()): a tombstone once deleted. */
+/** What clients may see (as Message.view()): a tombstone once deleted. */
 function viewOfSynced(conversationId: string, m: SyncedMessage): MessageView {
-  const deleted = m.deletedAt !== null;
   return {
     id: m.id,
     conversationId,
     senderUserId: m.senderUserId,
     sequence: m.sequence,
     messageType: m.messageType,
-    content: deleted ? '' : (m.content ?? ''),
-    metadataJson: deleted ? '' : (m.metadataJson ?? ''),
+    ...visibleContent(m.deletedAt !== null, m.content, m.metadataJson),
     sentAt: m.sentAt,
     deletedAt: m.deletedAt,
     deletionMode: m.deletionMode,
