@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { Stack, testTopic } from '@realchat/testing';
+import { eventually, outboxSize, Stack, testTopic } from '@realchat/testing';
 import { anyOf, createConversations, membershipEventsLive, sendOne } from './bench-stack';
 import { hasPgbench, pgbench, sendMessageScript } from './pgbench';
 import { closedLoop, cpuPerOp, fmt, fmtCpu, openLoop, peakRss } from './stats';
@@ -57,7 +57,13 @@ export async function sendBench(
       KAFKA_BROKERS: kafkaBrokers,
       KAFKA_TOPIC: testTopic('bench-send', kafkaBrokers),
     });
-    await outboxDrained(databaseUrl);
+    // The backlog of the steps before (no relay ran then) is published first.
+    await eventually(
+      'the relay to drain the outbox',
+      async () => (await outboxSize(databaseUrl)) === 0,
+      120_000,
+      200,
+    );
     let withRelay!: Awaited<ReturnType<typeof closedLoop>>;
     const cpu = await cpuPerOp({ ...pids, 'outbox-relay': relay.pid }, async () => {
       withRelay = await closedLoop(8, seconds * 1000, send);
@@ -74,23 +80,6 @@ export async function sendBench(
     return { best };
   } finally {
     await stack.stop();
-  }
-}
-
-/** Waits until relays have published the backlog of the steps before (no relay ran then). */
-async function outboxDrained(databaseUrl: string): Promise<void> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM outbox');
-      if (rows[0].n === '0') return;
-      if (Date.now() > deadline) throw new Error(`the relay left ${rows[0].n} outbox rows`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    await client.end();
   }
 }
 
