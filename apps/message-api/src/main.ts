@@ -88,8 +88,8 @@ runService('message-api', async () => {
     address: config.CONVERSATION_API_ADDR,
     tls: conversationApiTlsOf(config),
     membersCacheTtlMs: config.MEMBERS_CACHE_TTL_MS,
+    membersCacheEventTtlMs: config.MEMBERS_CACHE_EVENT_TTL_MS,
     // Without brokers there are no events, and the short TTL always applies (as before them).
-    membersCacheEventTtlMs: config.KAFKA_BROKERS ? config.MEMBERS_CACHE_EVENT_TTL_MS : 0,
     membershipEventsTopic: config.KAFKA_BROKERS ? config.CONVERSATION_EVENTS_TOPIC : undefined,
     eventsLivenessMs: config.MEMBERSHIP_EVENTS_LIVENESS_MS,
     defaultTimeoutMs: config.CONVERSATION_API_TIMEOUT_MS,

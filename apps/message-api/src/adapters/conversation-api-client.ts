@@ -28,7 +28,7 @@ export interface ConversationApiOptions {
   readonly membersCacheTtlMs: number;
   /**
    * The TTL of entries filled while the events are live (docs/membership-cache.md); 0 or unset:
-   * never (the short TTL always applies, as without events).
+   * never (the short TTL always applies). Without membershipEventsTopic the events are never live.
    */
   readonly membersCacheEventTtlMs?: number;
   /**
@@ -38,8 +38,6 @@ export interface ConversationApiOptions {
   readonly membershipEventsTopic?: string;
   /** Events are live only while the consumer fetched within this (default 3000 ms). */
   readonly eventsLivenessMs?: number;
-  /** ... and no partition lags more than this many records (default 1000). */
-  readonly eventsMaxLag?: number;
   /** Deadline for each call when the caller gave none (and the longest any call may take). */
   readonly defaultTimeoutMs: number;
   /** Most conversations kept in the members cache (least recently used ones are evicted). */
@@ -57,6 +55,9 @@ export interface ConversationApiObserver {
   /** Evictions and the live / not live transitions of the membership events. */
   readonly membersCache?: MembersCacheObserver;
 }
+
+/** Events are not live while a partition of the topic lags by more records than this. */
+const EVENTS_MAX_LAG = 1000;
 
 /**
  * The Conversation API over gRPC (one shared HTTP/2 channel). Members are cached for at most
@@ -83,7 +84,7 @@ export class ConversationApiDirectory implements ConversationDirectory {
       shortTtlMs: options.membersCacheTtlMs,
       eventTtlMs: options.membersCacheEventTtlMs ?? 0,
       livenessMs: options.eventsLivenessMs ?? 3000,
-      maxLag: options.eventsMaxLag ?? 1000,
+      maxLag: EVENTS_MAX_LAG,
       max: options.maxCachedConversations ?? 10_000,
       observer: options.observer?.membersCache,
     });

@@ -134,12 +134,13 @@ export class MembersCache implements MembershipEventsListener {
   }
 
   /** Whether events are live now (reports and acts on a change). */
-  checkLive(): boolean {
-    const live = this.isLive();
+  private checkLive(): boolean {
+    const reason = this.notLiveReason();
+    const live = reason === null;
     if (live !== this.wasLive) {
       this.wasLive = live;
       if (!live) this.clear();
-      this.options.observer?.live?.(live, live ? 'consumer reading' : this.whyNotLive());
+      this.options.observer?.live?.(live, reason ?? 'consumer reading');
     }
     return live;
   }
@@ -197,29 +198,21 @@ export class MembersCache implements MembershipEventsListener {
     this.fallback(reason);
   }
 
-  private isLive(): boolean {
-    return (
-      this.options.eventTtlMs > 0 &&
-      this.announced &&
-      this.joinedPartitions > 0 &&
-      this.fetchedSinceJoin &&
-      this.now() - this.lastFetchAt <= this.options.livenessMs &&
-      !this.lagging()
-    );
+  /** Why events are not live now; null when they are (the one statement of the rule). */
+  private notLiveReason(): string | null {
+    if (this.options.eventTtlMs <= 0) return 'no event TTL';
+    if (!this.announced) return 'the Conversation API has not said it announces changes here';
+    if (this.joinedPartitions === 0) return 'consumer not in its group';
+    if (!this.fetchedSinceJoin) return 'consumer has not fetched yet';
+    if (this.now() - this.lastFetchAt > this.options.livenessMs) return 'consumer stopped fetching';
+    if (this.lagging()) return 'consumer lagging';
+    return null;
   }
 
   /** Whether a partition is too far behind (checked on every lookup: no allocation). */
   private lagging(): boolean {
     for (const lag of this.lag.values()) if (lag > this.options.maxLag) return true;
     return false;
-  }
-
-  private whyNotLive(): string {
-    if (!this.announced) return 'the Conversation API has not said it announces changes here';
-    if (this.joinedPartitions === 0) return 'consumer not in its group';
-    if (!this.fetchedSinceJoin) return 'consumer has not fetched yet';
-    if (this.now() - this.lastFetchAt > this.options.livenessMs) return 'consumer stopped fetching';
-    return 'consumer lagging';
   }
 
   /** Drops everything cached and in flight, if events were live (else nothing was long-lived). */
