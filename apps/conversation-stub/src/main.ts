@@ -21,6 +21,7 @@ import {
   startHttpProbes,
   stopGrpcServer,
   kafkaSecurityOf,
+  hostPortList,
 } from '@realchat/platform';
 import { ConversationApiService } from '@realchat/proto';
 import { Conversations } from './app/conversations';
@@ -55,7 +56,7 @@ runService('conversation-stub', async () => {
   const events = config.KAFKA_BROKERS
     ? new (membershipEventsModule().KafkaMembershipEvents)(
         {
-          brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          brokers: hostPortList(config.KAFKA_BROKERS),
           topic: config.CONVERSATION_EVENTS_TOPIC,
           ...kafkaSecurityOf(config),
           clientId: `conversation-stub-${process.pid}`,

@@ -25,6 +25,7 @@ import {
   startHttpProbes,
   stopGrpcServer,
   kafkaSecurityOf,
+  hostPortList,
 } from '@realchat/platform';
 import { MessageApiService } from '@realchat/proto';
 import { ConversationApiDirectory } from './adapters/conversation-api-client';
@@ -116,7 +117,7 @@ runService('message-api', async () => {
   const membershipEvents = config.KAFKA_BROKERS
     ? new (membershipConsumerModule().KafkaMembershipConsumer)(
         {
-          brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          brokers: hostPortList(config.KAFKA_BROKERS),
           topic: config.CONVERSATION_EVENTS_TOPIC,
           ...kafkaSecurityOf(config),
           groupId: `message-api-members-${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import {
   ConfigError,
+  hostPortList,
   hostPorts,
   int,
   kafkaSecurityOf,
@@ -125,7 +126,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv): {
     env: e,
     relay,
     kafka: {
-      brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+      brokers: hostPortList(e.KAFKA_BROKERS),
       clientId: `outbox-relay-${replicaId}`,
       topic: e.KAFKA_TOPIC,
       topicPartitions: e.KAFKA_TOPIC_PARTITIONS,

@@ -128,6 +128,11 @@ export const hostPorts = (doc: string, def?: string): Var<string> => ({
   },
 });
 
+/** The host:port entries of a hostPorts value (brokers for a Kafka client). */
+export function hostPortList(value: string): string[] {
+  return value.split(',').map((hp) => hp.trim());
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** true/false (also 1/0, yes/no, on/off, any case). */

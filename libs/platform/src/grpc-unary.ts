@@ -63,7 +63,7 @@ export async function handlersSettled(): Promise<void> {
  * INTERNAL. Under overload with short deadlines that is what happened (docs/operations.md).
  * A call the server has already answered is not reset.
  */
-export function deadlineMarginMs(leftMs: number): number {
+function deadlineMarginMs(leftMs: number): number {
   return Math.min(25, Math.max(2, leftMs / 10));
 }
 

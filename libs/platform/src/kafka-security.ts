@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { bool, oneOf, str } from './config';
+import { bool, type ConfigOf, oneOf, str } from './config';
 
 /**
  * TLS and SASL of a Kafka client, the same variables in every app that talks to Kafka (the
@@ -23,17 +23,9 @@ export const kafkaSecuritySpec = {
   KAFKA_SASL_PASSWORD: str('SASL password (never logged)', ''),
 };
 
-export interface KafkaSecurityEnv {
-  readonly KAFKA_SSL: boolean;
-  readonly KAFKA_SSL_CA_FILE: string;
-  readonly KAFKA_SSL_CERT_FILE: string;
-  readonly KAFKA_SSL_KEY_FILE: string;
-  readonly KAFKA_SASL_MECHANISM: 'none' | 'scram-sha-512' | 'scram-sha-256' | 'plain';
-  readonly KAFKA_SASL_USERNAME: string;
-  readonly KAFKA_SASL_PASSWORD: string;
-}
+export type KafkaSecurityEnv = ConfigOf<typeof kafkaSecuritySpec>;
 
-type SaslMechanism = 'scram-sha-512' | 'scram-sha-256' | 'plain';
+type SaslMechanism = Exclude<KafkaSecurityEnv['KAFKA_SASL_MECHANISM'], 'none'>;
 
 /** One mechanism with its credentials (kafkajs types SASL options as this union too). */
 export type KafkaSasl = {

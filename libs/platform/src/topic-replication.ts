@@ -26,3 +26,9 @@ export function topicReplication(
     );
   return { replicationFactor, minInsyncReplicas };
 }
+
+/** Whether a createTopics failure only says that the topics exist already (another process made them). */
+export function isTopicAlreadyExists(e: unknown): boolean {
+  const errors = (e as { errors?: { type?: string }[] }).errors ?? [e as { type?: string }];
+  return errors.length > 0 && errors.every((x) => x?.type === 'TOPIC_ALREADY_EXISTS');
+}

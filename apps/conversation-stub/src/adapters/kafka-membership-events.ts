@@ -10,7 +10,12 @@ import {
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { MembershipChanged, MembershipEvents } from '../app/membership-events';
-import { kafkaClientSecurity, topicReplication, type KafkaSecurity } from '@realchat/platform';
+import {
+  isTopicAlreadyExists,
+  kafkaClientSecurity,
+  topicReplication,
+  type KafkaSecurity,
+} from '@realchat/platform';
 
 export interface KafkaMembershipEventsOptions extends KafkaSecurity {
   readonly brokers: string[];
@@ -162,9 +167,7 @@ export class KafkaMembershipEvents implements MembershipEvents {
           })
           .catch((e: unknown) => {
             // Another process created it at the same moment: that is what we wanted.
-            const errors = (e as { errors?: { type?: string }[] }).errors ?? [e];
-            if (!errors.every((x) => (x as { type?: string }).type === 'TOPIC_ALREADY_EXISTS'))
-              throw e;
+            if (!isTopicAlreadyExists(e)) throw e;
           });
       }
     } finally {

@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { PublishError, type EventSink, type OutboxRecord } from '../relay/ports';
 import { classifyKafkaError } from './kafka-errors';
 import { startProduceSpans } from './produce-spans';
-import { kafkaClientSecurity, topicReplication, type KafkaSecurity } from '@realchat/platform';
+import {
+  isTopicAlreadyExists,
+  kafkaClientSecurity,
+  topicReplication,
+  type KafkaSecurity,
+} from '@realchat/platform';
 
 export interface KafkaSinkOptions extends KafkaSecurity {
   readonly brokers: string[];
@@ -172,9 +177,4 @@ function connectFailure(e: unknown): string {
     return `Kafka refused the relay's credentials (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD): ${message}`;
   }
   return message;
-}
-
-function isTopicAlreadyExists(e: unknown): boolean {
-  const errors = (e as { errors?: { type?: string }[] }).errors ?? [e as { type?: string }];
-  return errors.length > 0 && errors.every((x) => x?.type === 'TOPIC_ALREADY_EXISTS');
 }
