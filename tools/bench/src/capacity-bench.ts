@@ -40,7 +40,7 @@ export async function capacityBench(
       sendOne(apis[w % apis.length], anyOf(ids), CONTENT),
     );
     const afterSends = cpu();
-    const n = sent.perSecond * seconds;
+    const n = sent.count;
     out(
       `CPU per SendMessage over ${fmt(n)} sends (8 clients): message-api ${fmt((1000 * (afterSends.api - before.api)) / n, 3)} ms, conversation-stub ${fmt((1000 * (afterSends.stub - before.stub)) / n, 3)} ms`,
     );
@@ -55,7 +55,7 @@ export async function capacityBench(
       }),
     );
     const afterSyncs = cpu();
-    const syncs = synced.perSecond * seconds;
+    const syncs = synced.count;
     out(
       `CPU per SyncMessages call over ${fmt(syncs)} calls (8 clients, pages of up to 100 of ~${fmt(n / CONVERSATIONS)} messages): message-api ${fmt((1000 * (afterSyncs.api - afterSends.api)) / syncs, 3)} ms, conversation-stub ${fmt((1000 * (afterSyncs.stub - afterSends.stub)) / syncs, 3)} ms`,
     );

@@ -41,10 +41,13 @@ export async function hotBench(
     });
     // Two channels per instance, as a gateway with a few connections would use.
     const clients = stack.apis.map((_, i) => [stack.messageApi(i), stack.messageApi(i)]);
+    // Worker w's channel: instances alternate, then the two channels of an instance.
+    const channel = (instances: number, w: number) =>
+      clients[w % instances][Math.floor(w / instances) % 2];
     const sender =
       (instances: number, pick: () => string) =>
       (w: number): Promise<unknown> =>
-        sendOne(clients[w % instances][Math.floor(w / instances) % 2], pick());
+        sendOne(channel(instances, w), pick());
 
     const warm = await create('hot-warm-up');
     await closedLoop(
@@ -58,15 +61,14 @@ export async function hotBench(
       for (const instances of [1, 2]) {
         for (const c of [1, 8, 32]) {
           const hot = await create(`hot-${instances}-${c}`);
-          let r!: Awaited<ReturnType<typeof closedLoop>>;
-          const cpu = await cpuPerOp(pids(instances), async () => {
-            r = await closedLoop(
+          const cpu = await cpuPerOp(pids(instances), () =>
+            closedLoop(
               c,
               seconds * 1000,
               sender(instances, () => hot),
-            );
-            return Math.round(r.perSecond * seconds);
-          });
+            ),
+          );
+          const r = cpu.result;
           const gaps = await sequenceGaps(db, hot);
           out(
             `  ${instances} instance${instances > 1 ? 's' : ''}, ${String(c).padStart(2)} clients: ${fmt(r.perSecond)} sends/s (p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, errors ${r.errors}) | gaps ${gaps} | ${fmtCpu(cpu)}`,
@@ -89,7 +91,7 @@ export async function hotBench(
       );
       const late = await deadlineBound(db, many, seconds, (w) =>
         sendWithDeadline(
-          clients[w % 2][Math.floor(w / 2) % 2],
+          channel(2, w),
           'alice',
           {
             conversationId: pick(),
@@ -149,7 +151,10 @@ async function deadlineBound(
         const ms = performance.now() - t;
         if (code === status.OK) ok.push(ms);
         else if (code === status.DEADLINE_EXCEEDED) expired.push(ms);
-        else other[status[code] ?? code] = (other[status[code] ?? code] ?? 0) + 1;
+        else {
+          const name = status[code] ?? String(code);
+          other[name] = (other[name] ?? 0) + 1;
+        }
       }
     }),
   );

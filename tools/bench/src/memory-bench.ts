@@ -46,8 +46,7 @@ export async function memoryBench(
     const before = await costs();
     const sends = RATE
       ? (await openLoop(RATE, seconds * 1000, (i) => sendOne(apis[i % 2], anyOf(ids)))).count
-      : (await closedLoop(32, seconds * 1000, (w) => sendOne(apis[w % 2], anyOf(ids)))).perSecond *
-        seconds;
+      : (await closedLoop(32, seconds * 1000, (w) => sendOne(apis[w % 2], anyOf(ids)))).count;
     const after = await costs();
     await closedLoop(8, 2000, (w) =>
       apis[w % 2].sync('bob', { conversationId: ids[w % ids.length], pageSize: 100 }),

@@ -31,11 +31,8 @@ export async function sendBench(
     const rows: string[] = [];
     const { rssMb } = await peakRss(pids, async () => {
       for (const c of [1, 8, 16, 32]) {
-        let r!: Awaited<ReturnType<typeof closedLoop>>;
-        const cpu = await cpuPerOp(pids, async () => {
-          r = await closedLoop(c, seconds * 1000, send);
-          return Math.round(r.perSecond * seconds);
-        });
+        const cpu = await cpuPerOp(pids, () => closedLoop(c, seconds * 1000, send));
+        const r = cpu.result;
         const ref = hasPgbench()
           ? pgbench(databaseUrl, sendMessageScript(CONVERSATIONS, 'pgb-'), c, seconds)
           : NaN;
@@ -64,11 +61,10 @@ export async function sendBench(
       120_000,
       200,
     );
-    let withRelay!: Awaited<ReturnType<typeof closedLoop>>;
-    const cpu = await cpuPerOp({ ...pids, 'outbox-relay': relay.pid }, async () => {
-      withRelay = await closedLoop(8, seconds * 1000, send);
-      return Math.round(withRelay.perSecond * seconds);
-    });
+    const cpu = await cpuPerOp({ ...pids, 'outbox-relay': relay.pid }, () =>
+      closedLoop(8, seconds * 1000, send),
+    );
+    const withRelay = cpu.result;
     out(
       `  8 clients with a relay publishing: ${fmt(withRelay.perSecond)} sends/s (p99 ${fmt(withRelay.p99, 2)} ms) | ${fmtCpu(cpu)}`,
     );

@@ -62,7 +62,12 @@ export async function closedLoop(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { perSecond: latencies.length / seconds, errors, ...percentiles(latencies) };
+  return {
+    perSecond: latencies.length / seconds,
+    count: latencies.length,
+    errors,
+    ...percentiles(latencies),
+  };
 }
 
 /** Starts `op` at a fixed rate (open loop) for `ms`, with at most `maxInFlight` outstanding. */
@@ -104,13 +109,18 @@ export async function openLoop(
 
 let clockTicks: number | undefined;
 
+/** Clock ticks per second (the unit of /proc's CPU times). */
+function ticksPerSecond(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  return clockTicks;
+}
+
 /** CPU time (ms, user + system) that process `pid` has used so far, from /proc/<pid>/stat. */
 export function cpuMs(pid: number): number {
-  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after "(comm)": state is field 3, utime 14 and stime 15 (proc(5)).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
 }
 
 /**
@@ -118,7 +128,7 @@ export function cpuMs(pid: number): number {
  * what every process used, PostgreSQL, Kafka and this benchmark's own client included.
  */
 export function machineCpuMs(): { busy: number; total: number } {
-  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  const ticks = ticksPerSecond();
   // "cpu  user nice system idle iowait irq softirq steal guest guest_nice" (proc(5)); guest time
   // is already counted in user.
   const [user, nice, system, idle, iowait, irq, softirq, steal] = fs
@@ -128,7 +138,7 @@ export function machineCpuMs(): { busy: number; total: number } {
     .slice(1, 9)
     .map(Number);
   const busy = user + nice + system + irq + softirq + steal;
-  return { busy: (busy * 1000) / clockTicks, total: ((busy + idle + iowait) * 1000) / clockTicks };
+  return { busy: (busy * 1000) / ticks, total: ((busy + idle + iowait) * 1000) / ticks };
 }
 
 export interface CpuPerOp {
@@ -146,17 +156,19 @@ export interface CpuPerOp {
 
 /**
  * CPU milliseconds per operation of each process while `work` runs, in total, and for the whole
- * machine: `work` returns how many operations it completed. The machine figure shows the
- * ceiling: at 100% busy, more throughput needs less CPU per operation somewhere.
+ * machine, with `work`'s result: the operations it completed are that number, or its `count`.
+ * The machine figure shows the ceiling: at 100% busy, more throughput needs less CPU per
+ * operation somewhere.
  */
-export async function cpuPerOp(
+export async function cpuPerOp<T extends number | { readonly count: number }>(
   pids: Record<string, number>,
-  work: () => Promise<number>,
-): Promise<CpuPerOp> {
+  work: () => Promise<T>,
+): Promise<CpuPerOp & { readonly result: T }> {
   const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
   const machineBefore = machineCpuMs();
   const clientBefore = process.cpuUsage();
-  const ops = await work();
+  const result = await work();
+  const ops = typeof result === 'number' ? result : result.count;
   const client = process.cpuUsage(clientBefore);
   const machine = machineCpuMs();
   const per = (ms: number) => (ops > 0 ? ms / ops : NaN);
@@ -168,6 +180,7 @@ export async function cpuPerOp(
   }
   const busy = machine.busy - machineBefore.busy;
   return {
+    result,
     ops,
     perOpMs,
     totalMs,

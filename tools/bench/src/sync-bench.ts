@@ -35,20 +35,11 @@ export async function syncBench(databaseUrl: string, seconds: number, out: (line
     await closedLoop(CLIENTS, 2000, sync);
     // CPU per call of each process, this client included: it runs on the same cores and decodes
     // every page, so it takes part of the machine the server could otherwise use.
-    let r!: Awaited<ReturnType<typeof closedLoop>>;
-    const selfMs = () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
-    const clientBefore = selfMs();
     const cpu = await cpuPerOp(
       { 'message-api': stack.apis[0].pid, 'conversation-stub': stack.stubPid },
-      async () => {
-        r = await closedLoop(CLIENTS, seconds * 1000, sync);
-        return Math.round(r.perSecond * seconds);
-      },
+      () => closedLoop(CLIENTS, seconds * 1000, sync),
     );
-    const clientMs = (selfMs() - clientBefore) / cpu.ops;
+    const r = cpu.result;
     const ref = hasPgbench() ? pgbench(databaseUrl, syncScript(c), CLIENTS, seconds) : NaN;
     out(
       `SyncMessages: ${CLIENTS} clients, pages of ${PAGE} from ${fmt(MESSAGES)} messages, ${seconds} s`,
@@ -56,7 +47,7 @@ export async function syncBench(databaseUrl: string, seconds: number, out: (line
     out(
       `  ${fmt(r.perSecond * PAGE)} rows/s (${fmt(r.perSecond)} calls/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms) | raw SQL (pgbench) ${fmt(ref * PAGE)} rows/s | ratio ${fmt((100 * r.perSecond) / ref)}%`,
     );
-    out(`  ${fmtCpu(cpu)}; bench client ${fmt(clientMs, 2)} ms CPU/call`);
+    out(`  ${fmtCpu(cpu)}`);
   } finally {
     await stack.stop();
   }
