@@ -54,7 +54,7 @@ export const relayConfigSpec = {
   ),
   RELAY_BATCH_SIZE: int('most rows read and sent to Kafka in one batch', 500, 1, 10_000),
   RELAY_MAX_IN_FLIGHT_BATCHES: int(
-    'most batches between read and deleted (2: delete while the next is read and sent; 3: also read ahead); 1: one at a time',
+    'most batches between read and deleted (2: read the next while one is sent; 3: also delete the last meanwhile); 1: one at a time',
     2,
     1,
     16,

@@ -76,6 +76,9 @@ export class BatchPipeline {
    */
   async makeRoom(backlog: boolean): Promise<void> {
     const depth = backlog ? this.depth : 1;
+    // A batch read ahead is already in the pipeline; counting it too leaves room for the one
+    // read ahead while it is sent (readAheadIfRoom). So at depth 2 a read overlaps each send and
+    // the previous deletion is awaited first (measured: deeper pipelines drained no faster).
     while (this.deleting.size > 0 && this.deleting.size + (this.readAhead ? 1 : 0) >= depth)
       await Promise.race(this.deleting);
   }
@@ -99,7 +102,8 @@ export class BatchPipeline {
         (dropped) => dropped.leave(),
         () => undefined,
       );
-    while (this.deleting.size > 0) await Promise.all(this.deleting);
+    // Each deletion leaves the set as it settles, and none starts during a drain.
+    await Promise.all(this.deleting);
     this.ids.clear();
   }
 

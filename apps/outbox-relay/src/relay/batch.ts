@@ -37,12 +37,6 @@ export interface BatchOutcome {
   /** Rows the sink accepted (0: every row failed, or none of its shards is usable any more). */
   readonly sent: number;
   /**
-   * Every row was accepted. When false, batches read after this one must not be sent: they
-   * may hold later rows of a conversation whose row here was not (docs/outbox-relay.md
-   * "Pipelining").
-   */
-  readonly complete: boolean;
-  /**
    * Settles once the accepted rows were acknowledged (deleted); rejects when PostgreSQL
    * failed. The relay sends the next batch without waiting for it.
    */
@@ -61,22 +55,14 @@ export class BatchPublisher {
   constructor(private readonly deps: BatchDeps) {}
 
   /**
-   * Publishes `rows`, read under `leases` (the usable leases when the batch was read: they
+   * Publishes `rows`, read under `readUnder` (the usable leases when the batch was read: they
    * fence its acknowledgement). Resolves once the sink answered; the acknowledgement of the
    * accepted rows goes on in `acknowledged`.
    */
   async publish(
     rows: readonly PendingEvent[],
-    leases: readonly ShardLease[],
-  ): Promise<BatchOutcome> {
-    const { sent, acknowledged } = await this.publishRows(rows, leases);
-    return { sent, complete: sent === rows.length, acknowledged };
-  }
-
-  private async publishRows(
-    rows: readonly PendingEvent[],
     readUnder: readonly ShardLease[],
-  ): Promise<{ sent: number; acknowledged: Promise<void> }> {
+  ): Promise<BatchOutcome> {
     const blocked = new Set<string>(); // conversations with a failing row: later rows wait
     const sendable: Item[] = [];
     for (const row of rows) {

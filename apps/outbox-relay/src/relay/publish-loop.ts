@@ -116,9 +116,10 @@ export class PublishLoop {
         pipeline.acknowledging(batch, outcome.acknowledged);
         if (outcome.sent > 0) this.resumed();
         this.brokerFailures = 0;
-        if (!outcome.complete) {
-          // The batch read ahead may hold later rows of a conversation whose row was not sent
-          // here: drop it and read again from the oldest row left.
+        if (outcome.sent < batch.rows.length) {
+          // Not every row was accepted. The batch read ahead may hold later rows of a
+          // conversation whose row was not sent here: drop it and read again from the oldest
+          // row left (docs/outbox-relay.md "Pipelining").
           await pipeline.drain();
           // Only failing rows (or none of our shards any more): retry after the poll interval,
           // not in a tight loop that would spend a poison row's attempts within milliseconds.
