@@ -62,7 +62,7 @@ export class ConversationStore {
                    INSERT INTO stub_sequences (conversation_id, last_sequence)
                    SELECT conversation_id, 0 FROM c)
                SELECT c.*,
-                 (SELECT json_agg(json_build_object('userId', p.user_id, 'role', p.role) ORDER BY p.joined_at, p.user_id)
+                 (SELECT ${PARTICIPANTS_JSON}
                   FROM p) AS participants
                FROM c`,
           values: [
@@ -161,12 +161,15 @@ export class ConversationStore {
 
 const UNIQUE_VIOLATION = '23505';
 
+/** A conversation's participants as JSON, in joining order (the row of `p`). */
+const PARTICIPANTS_JSON = `json_agg(json_build_object('userId', p.user_id, 'role', p.role) ORDER BY p.joined_at, p.user_id)`;
+
 /**
  * Conversations with their participants as one JSON array, in joining order (ties, such as the
  * participants created with the conversation, by user id), so a conversation is one row.
  */
 const SELECT_CONVERSATIONS = `SELECT c.conversation_id, c.type, c.display_name, c.avatar_url, c.created_at,
-    (SELECT json_agg(json_build_object('userId', p.user_id, 'role', p.role) ORDER BY p.joined_at, p.user_id)
+    (SELECT ${PARTICIPANTS_JSON}
      FROM stub_participants p WHERE p.conversation_id = c.conversation_id) AS participants
   FROM stub_conversations c`;
 

@@ -24,12 +24,17 @@ export interface TxOptions {
  * import the app; message-api's main.ts assigns it to the port types).
  */
 export class MessageStore {
+  /** The reads, on the primary (main.ts routes message-api's reads through MessageReads). */
+  private readonly reads: MessageReads;
+
   constructor(
     private readonly db: Database,
     /** Longest a write transaction may run when the caller gave no (or a later) deadline. */
     private readonly maxTxMs = 10_000,
     private readonly observer: MessageStoreObserver = {},
-  ) {}
+  ) {
+    this.reads = new MessageReads(db.pool);
+  }
 
   /**
    * Runs `work` in one transaction that holds the conversation's write lock (a transaction-level
@@ -70,12 +75,12 @@ export class MessageStore {
 
   /** One page of a conversation's change stream, read in one snapshot. */
   readSync(query: SyncQuery): Promise<SyncRead> {
-    return new MessageReads(this.db.pool).readSync(query);
+    return this.reads.readSync(query);
   }
 
   /** One backward page of a conversation (newest first), read in one snapshot. */
   readHistory(query: HistoryQuery): Promise<HistoryRead> {
-    return new MessageReads(this.db.pool).readHistory(query);
+    return this.reads.readHistory(query);
   }
 }
 
