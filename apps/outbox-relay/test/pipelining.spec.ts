@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PublishError, type PendingEvent } from '../src/relay/ports';
+import { sleep } from '../src/relay/sleep';
 import { fakeRelay, until } from './fakes/harness';
 
 /**
@@ -24,6 +25,14 @@ function recordReads({ outbox, sink }: Relay) {
     return rows;
   };
   return reads;
+}
+
+/** Runs the relay until the outbox is empty, then closes it. */
+async function runUntilDrained(r: Relay): Promise<void> {
+  const running = r.relay.run();
+  await until('the outbox to drain', () => r.outbox.rows.length === 0);
+  await r.relay.close();
+  await running;
 }
 
 /** The event ids of `key` in the order they were first accepted by the sink. */
@@ -63,10 +72,7 @@ describe('relay pipelining (fakes)', () => {
         reason: 'NOT_ENOUGH_REPLICAS',
       });
     };
-    const running = r.relay.run();
-    await until('the outbox to drain', () => r.outbox.rows.length === 0);
-    await r.relay.close();
-    await running;
+    await runUntilDrained(r);
 
     expect(rejected).toBe(1);
     expect(readAheadOfRejected.some((id) => later.includes(id))).toBe(true);
@@ -97,11 +103,8 @@ describe('relay pipelining (fakes)', () => {
     const a3 = r.outbox.add(a);
     const reads = recordReads(r);
     // Sends take a moment, so that reads ahead overlap them.
-    r.sink.whilePublishing = () => new Promise((done) => setTimeout(done, 5));
-    const running = r.relay.run();
-    await until('the outbox to drain', () => r.outbox.rows.length === 0);
-    await r.relay.close();
-    await running;
+    r.sink.whilePublishing = () => sleep(5);
+    await runUntilDrained(r);
 
     expect(r.outbox.parked.map((x) => x.eventId)).toEqual([poison]);
     // a2 was read while the poison row was still in the outbox ...
@@ -119,11 +122,8 @@ describe('relay pipelining (fakes)', () => {
     const conversations = [`a-${randomUUID()}`, `b-${randomUUID()}`, `c-${randomUUID()}`];
     const committed = commitInterleaved(r, conversations, 10);
     const reads = recordReads(r);
-    r.sink.whilePublishing = () => new Promise((done) => setTimeout(done, 5));
-    const running = r.relay.run();
-    await until('the outbox to drain', () => r.outbox.rows.length === 0);
-    await r.relay.close();
-    await running;
+    r.sink.whilePublishing = () => sleep(5);
+    await runUntilDrained(r);
 
     expect(reads.some((x) => x.duringSend && x.ids.length > 0)).toBe(true);
     const sent = r.sink.calls.flat();
@@ -139,21 +139,16 @@ describe('relay pipelining (fakes)', () => {
     const reads = recordReads(r);
     let deleting = 0;
     let readWhileDeleting = false;
-    const pending = r.outbox.pending.bind(r.outbox);
-    r.outbox.pending = (...args) => {
+    r.outbox.beforePending = async () => {
       if (deleting > 0) readWhileDeleting = true;
-      return pending(...args);
     };
     r.outbox.beforeAcknowledge = async () => {
       deleting++;
-      await new Promise((done) => setTimeout(done, 5));
+      await sleep(5);
       deleting--;
     };
-    r.sink.whilePublishing = () => new Promise((done) => setTimeout(done, 5));
-    const running = r.relay.run();
-    await until('the outbox to drain', () => r.outbox.rows.length === 0);
-    await r.relay.close();
-    await running;
+    r.sink.whilePublishing = () => sleep(5);
+    await runUntilDrained(r);
 
     expect(reads.filter((x) => x.duringSend)).toEqual([]);
     expect(readWhileDeleting).toBe(false);
