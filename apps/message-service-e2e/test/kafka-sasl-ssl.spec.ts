@@ -13,6 +13,8 @@ import {
   status,
   TestCertificates,
   testTopic,
+  MEMBERSHIP_EVENTS_LIVE_LOG,
+  statusOf,
 } from '@realchat/testing';
 
 /**
@@ -106,19 +108,13 @@ describe('the relay over Kafka SASL_SSL', () => {
     const conversations = new ConversationApi(`127.0.0.1:${stub.port()}`);
     const messages = new MessageApi(`127.0.0.1:${api.port()}`);
     const sendAs = (c: string, user: string) =>
-      messages.send(user, { conversationId: c, senderUserId: user, content: 'hi' }).then(
-        () => status.OK,
-        (e: { code: number }) => e.code,
-      );
+      statusOf(messages.send(user, { conversationId: c, senderUserId: user, content: 'hi' }));
     try {
       const c = (await conversations.create(['ann', 'dan'])).conversation!.conversationId;
       // The first answer says the stub announces changes on this topic; then the consumer, in
       // its group over TLS + SCRAM, makes the events live.
       expect(await sendAs(c, 'dan')).toBe(status.OK);
-      await api.waitForLog(
-        (l) => l.msg === 'membership events live: members cached until a change evicts them',
-        60_000,
-      );
+      await api.waitForLog((l) => l.msg === MEMBERSHIP_EVENTS_LIVE_LOG, 60_000);
       // Past the 1 s short TTL: this lookup caches dan for the 60 s event TTL.
       await new Promise((r) => setTimeout(r, 1200));
       expect(await sendAs(c, 'dan')).toBe(status.OK);

@@ -11,12 +11,14 @@ import {
   startMessageApi,
   status,
   testTopic,
+  MEMBERSHIP_EVENTS_LIVE_LOG,
+  statusOf,
 } from '@realchat/testing';
 
 const EVENT_TTL_MS = 60_000;
 const SHORT_TTL_MS = 1000;
 const LIVENESS_MS = 3000;
-const LIVE_LOG = 'membership events live: members cached until a change evicts them';
+const LIVE_LOG = MEMBERSHIP_EVENTS_LIVE_LOG;
 
 /**
  * docs/membership-cache.md: when Kafka goes away under a live consumer, message-api drops what it
@@ -51,10 +53,7 @@ describe('members cache during a Kafka outage', () => {
     const conversations = new ConversationApi(`127.0.0.1:${stub.port()}`);
     const messages = new MessageApi(`127.0.0.1:${api.port()}`);
     const sendAs = (room: string, user: string) =>
-      messages.send(user, { conversationId: room, senderUserId: user, content: 'hi' }).then(
-        () => status.OK,
-        (e: { code: number }) => e.code,
-      );
+      statusOf(messages.send(user, { conversationId: room, senderUserId: user, content: 'hi' }));
     const liveLogs = () => api.logs().filter((l) => l.msg === LIVE_LOG).length;
     const getConversationCalls = async () =>
       sampleValue(await scrapeMetrics(api.port('http')), 'conversation_api_client_seconds_count', {
@@ -76,10 +75,7 @@ describe('members cache during a Kafka outage', () => {
 
       await stopKafka(broker);
       // Saved, but not announced: the stub cannot publish, and says so.
-      const removal = await conversations.removeParticipant(room, 'admin', 'dave').then(
-        () => status.OK,
-        (e: { code: number }) => e.code,
-      );
+      const removal = await statusOf(conversations.removeParticipant(room, 'admin', 'dave'));
       expect(removal).toBe(status.UNAVAILABLE);
       const removedAt = Date.now();
       let refusedAfter = NaN;

@@ -20,6 +20,8 @@ import {
   startMessageApi,
   status,
   testTopic,
+  MEMBERSHIP_EVENTS_LIVE_LOG,
+  statusOf,
 } from '@realchat/testing';
 
 /** The event-backed TTL of these tests: a change seen within seconds can only be an eviction. */
@@ -29,7 +31,7 @@ const SHORT_TTL_MS = 1000;
 /** "Within a few seconds" of the change's call returning, on a loaded 2-core machine. */
 const SEEN_WITHIN_MS = 5000;
 
-const LIVE_LOG = 'membership events live: members cached until a change evicts them';
+const LIVE_LOG = MEMBERSHIP_EVENTS_LIVE_LOG;
 
 /**
  * docs/membership-cache.md: message-api caches members for MEMBERS_CACHE_EVENT_TTL_MS while its
@@ -70,10 +72,7 @@ describe('members cache invalidated by MEMBERSHIP_CHANGED events', () => {
 
   /** The status of one send by `user` (OK or the error's code). */
   const sendAs = (messages: MessageApi, conversationId: string, user: string) =>
-    messages.send(user, { conversationId, senderUserId: user, content: 'hi' }).then(
-      () => status.OK,
-      (e: { code: number }) => e.code,
-    );
+    statusOf(messages.send(user, { conversationId, senderUserId: user, content: 'hi' }));
 
   /** Sends until one answers `code`; how long after `from` that send started. */
   async function firstAnswer(
@@ -267,9 +266,8 @@ describe('a Conversation API that does not announce changes on the consumed topi
       );
       const room = (await conversations.create(['admin', 'dave'])).conversation!.conversationId;
       const send = () =>
-        messages.send('dave', { conversationId: room, senderUserId: 'dave', content: 'hi' }).then(
-          () => status.OK,
-          (e: { code: number }) => e.code,
+        statusOf(
+          messages.send('dave', { conversationId: room, senderUserId: 'dave', content: 'hi' }),
         );
       // Twice: the first answer tells message-api whether changes are announced; the second
       // fill would get the long TTL if that were believed.
@@ -308,10 +306,7 @@ describe('membership changes whose event cannot be published', () => {
     try {
       const room = (await conversations.create(['admin', 'bob'])).conversation!.conversationId;
       for (const attempt of [1, 2]) {
-        const code = await conversations.removeParticipant(room, 'admin', 'bob').then(
-          () => status.OK,
-          (e: { code: number }) => e.code,
-        );
+        const code = await statusOf(conversations.removeParticipant(room, 'admin', 'bob'));
         expect({ attempt, code }).toEqual({ attempt, code: status.UNAVAILABLE });
       }
       // Saved all the same (the retry is idempotent): only the acknowledgement waits for Kafka.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MessageApi, Stack, testTopic } from '@realchat/testing';
+import { MEMBERSHIP_EVENTS_LIVE_LOG, MessageApi, Stack, testTopic } from '@realchat/testing';
 
 /** The content of every benchmark send (the send benchmark's pgbench script stores the same). */
 export const BENCH_CONTENT = 'hello from the benchmark';
@@ -21,9 +21,6 @@ export function startStackWithRelay(
     relayEnv: { KAFKA_BROKERS: kafkaBrokers },
   });
 }
-
-/** What message-api logs once its MEMBERSHIP_CHANGED consumer is live (long members TTL). */
-const MEMBERSHIP_EVENTS_LIVE = 'membership events live: members cached until a change evicts them';
 
 /**
  * Env of a stack whose conversation-stub publishes MEMBERSHIP_CHANGED events to a topic of the
@@ -48,7 +45,7 @@ export async function membershipEventsLive(
   const [primer] = await createConversations(stack, 1, 'members-primer');
   await Promise.all(stack.apis.map((_, i) => sendOne(stack.messageApi(i), primer)));
   await Promise.all(
-    stack.apis.map((api) => api.waitForLog((l) => l.msg === MEMBERSHIP_EVENTS_LIVE, 60_000)),
+    stack.apis.map((api) => api.waitForLog((l) => l.msg === MEMBERSHIP_EVENTS_LIVE_LOG, 60_000)),
   );
 }
 

@@ -14,6 +14,7 @@ export * from './dedicated-kafka-cluster';
 export * from './grpc-health-probe';
 export * from './holding-proxy';
 export * from './kafka-events';
+export * from './membership-events';
 export * from './monitoring-metrics';
 export * from './outbox-check';
 export * from './outbox-load';

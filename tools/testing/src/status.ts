@@ -28,4 +28,15 @@ export async function failure(call: Promise<unknown>): Promise<{
   throw new Error('the call succeeded but should have failed');
 }
 
+/** The status a call ends with: OK, or its error's gRPC code. */
+export function statusOf(call: Promise<unknown>): Promise<status> {
+  return call.then(
+    () => status.OK,
+    (e: { code?: number }) => {
+      if (typeof e.code !== 'number') throw e;
+      return e.code as status;
+    },
+  );
+}
+
 export { status };
